@@ -1,0 +1,27 @@
+"""minigan: a from-scratch deep-learning library for understanding GANs from the bottom up.
+
+    import minigan as mg
+    from minigan import nn, optim
+    import minigan.functional as F
+"""
+import numpy as _np
+
+from .backend import (get_backend, set_backend, use_backend, manual_seed,
+                      get_default_dtype, set_default_dtype, to_numpy, to_device)
+from .tensor import Tensor
+from .autograd import Function, grad, no_grad, enable_grad, is_grad_enabled
+from .creation import (tensor, zeros, ones, full, arange, randn, rand, randint,
+                       zeros_like, ones_like, randn_like, rand_like)
+from . import functional
+from .functional import (exp, log, sqrt, abs, tanh, sigmoid, relu, clamp, maximum,
+                         minimum, where, cat, stack, reshape, flatten, permute, transpose,
+                         matmul, sum, mean, max, min, var, std, argmax, logsumexp, softmax,
+                         log_softmax, sign)
+from .gradcheck import gradcheck, gradgradcheck
+
+float32 = _np.dtype("float32")
+float64 = _np.dtype("float64")
+int64 = _np.dtype("int64")
+bool_ = _np.dtype("bool")
+
+__version__ = "0.1.0"

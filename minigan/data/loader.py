@@ -1,0 +1,138 @@
+"""DataLoader: a dataset's examples in batches, as Tensors, in a seeded order.
+
+The dataset protocol
+--------------------
+A dataset the loader can read has a method `arrays()` returning
+`(images, labels)`, two NumPy arrays with one row per example:
+
+    images  uint8, (N, H, W) or (N, C, H, W), pixel values 0..255
+    labels  integers, (N,)
+
+(`minigan.data.MNIST` is one.) The loader takes a whole batch at once by
+fancy-indexing these arrays with the batch's indices, so no Python code runs
+per example; the only per-batch work is one gather, one conversion to float32
+and one move to the backend.
+
+Shuffling
+---------
+With `shuffle=True`, the order of epoch e is `default_rng([seed, e]).permutation(N)`:
+it depends on nothing but the seed and the epoch number. Each pass over the
+loader uses the current epoch and then advances it by one, and
+`set_epoch(e)` chooses the epoch of the next pass, so a run resumed at epoch e
+(after `loader.set_epoch(e)`) sees exactly the batches an uninterrupted run sees.
+"""
+import math
+import numbers
+
+import numpy as np
+
+
+def images_to_float(images):
+    """uint8 pixels 0..255 -> float32 in [-1, 1], as x / 127.5 - 1 (0 -> -1, 255 -> 1).
+
+    [-1, 1] is the range of a generator's final tanh, so real and generated
+    images are compared on the same scale. Works on any shape.
+    """
+    return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+
+
+class DataLoader:
+    """Iterate over a dataset in batches of (images, labels) Tensors.
+
+    DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=0)
+
+    Each batch is `(images, labels)`: images float32 (B, C, H, W) in [-1, 1]
+    (a channel axis C = 1 is added to (N, H, W) images), labels int64 (B,), both
+    on the current backend. The last batch is smaller when batch_size does not
+    divide N, unless drop_last=True drops it. len(loader) is the number of batches.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=0):
+        _check_integer("batch_size", batch_size, minimum=1)
+        _check_bool("shuffle", shuffle)
+        _check_bool("drop_last", drop_last)
+        _check_integer("seed", seed, minimum=0)
+        self.dataset = dataset
+        self.images, self.labels = _dataset_arrays(dataset)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch):
+        """Make the next pass over the loader epoch `epoch` (its shuffled order included)."""
+        _check_integer("epoch", epoch, minimum=0)
+        self.epoch = int(epoch)
+
+    def order(self, epoch):
+        """The example indices of epoch `epoch`, in the order they are served, (N,) int64."""
+        n = len(self.labels)
+        if not self.shuffle:
+            return np.arange(n)
+        return np.random.default_rng([self.seed, epoch]).permutation(n)
+
+    def __len__(self):
+        n = len(self.labels)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        # The order is fixed here, when the pass starts, not lazily at the first batch.
+        order = self.order(self.epoch)
+        self.epoch += 1
+        return self._batches(order)
+
+    def _batches(self, order):
+        import minigan
+
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            indices = order[start : start + self.batch_size]
+            images = images_to_float(self.images[indices])
+            if images.ndim == 3:
+                images = images[:, None]
+            labels = self.labels[indices].astype(np.int64)
+            yield minigan.tensor(images), minigan.tensor(labels)
+
+    def __repr__(self):
+        return (
+            f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed})"
+        )
+
+
+def _dataset_arrays(dataset):
+    """Fetch (images, labels) from a dataset following the protocol, checking them."""
+    name = type(dataset).__name__
+    if not callable(getattr(dataset, "arrays", None)):
+        raise TypeError(
+            f"DataLoader: expected a dataset with a method arrays() returning (images, labels), "
+            f"got a {name} without one"
+        )
+    images, labels = dataset.arrays()
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim not in (3, 4):
+        raise TypeError(
+            f"DataLoader: expected {name}.arrays() images as a uint8 NumPy array of shape (N, H, W) "
+            f"or (N, C, H, W), got {_describe(images)}"
+        )
+    if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu" or labels.shape != images.shape[:1]:
+        raise TypeError(
+            f"DataLoader: expected {name}.arrays() labels as an integer NumPy array of shape "
+            f"({len(images)},), got {_describe(labels)}"
+        )
+    return images, labels
+
+
+def _describe(array):
+    if isinstance(array, np.ndarray):
+        return f"{array.dtype} array of shape {array.shape}"
+    return type(array).__name__
+
+
+def _check_integer(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"DataLoader: expected {name} to be an integer >= {minimum}, got {value!r}")
+
+
+def _check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"DataLoader: expected {name} to be True or False, got {value!r}")

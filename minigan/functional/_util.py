@@ -1,0 +1,50 @@
+"""Small helpers shared by the ops: turning numbers into tensors, constants."""
+import numpy as np
+
+from .. import backend as _backend
+from ..tensor import Tensor
+
+
+def constant(array):
+    """A tensor that never needs a gradient (masks, indices, running statistics)."""
+    return Tensor._make(array, False)
+
+
+def as_tensor(value, like):
+    """`value` as a Tensor on `like`'s backend and, for Python numbers, in its dtype.
+
+    x + 2.0 on a float32 tensor stays float32 (2.0 becomes a 0-d float32 array).
+    A NumPy array added to a strict or CuPy tensor is refused, as CuPy refuses it.
+    """
+    if isinstance(value, Tensor):
+        return value
+    xp = like.xp
+    if isinstance(value, (bool, int, float)):
+        dtype = like.dtype if like.dtype.kind == "f" or isinstance(value, (bool, int)) \
+            else _backend.get_default_dtype()
+        return constant(xp.asarray(value, dtype=dtype))
+    found = _backend.backend_of(value)
+    mine = _backend.backend_of(like.data)
+    if found is not None and found is not mine:
+        raise TypeError(
+            f"cannot combine a {found.name} array with a {mine.name} tensor; "
+            "make it a tensor on the same backend first")
+    if found is None:
+        value = np.asarray(value)
+        if mine.name != "numpy":
+            raise TypeError(
+                f"cannot combine a Python sequence with a {mine.name} tensor; "
+                "make it a tensor first")
+    return constant(value)
+
+
+def normalize_dim(dim, ndim, name):
+    """A dim (or tuple of dims), possibly negative, as a tuple of positive axes."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -ndim <= d < max(ndim, 1):
+            raise IndexError(
+                f"{name}: dimension {d} out of range for a tensor with {ndim} dimensions")
+        out.append(d % max(ndim, 1))
+    return tuple(out)

@@ -1,0 +1,426 @@
+"""Elementwise ops: arithmetic with broadcasting, exp/log, activations, clamp, where.
+
+Each op is a Function with its forward (on arrays) and backward (on Tensors) side
+by side. A binary op's inputs may have been broadcast against each other; its
+backward undoes that with the one shared helper `sum_to`.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..backend import get_array_module as _xp
+from ..tensor import Tensor
+from ._util import as_tensor, constant
+from .shape import sum_to
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "tanh",
+    "sigmoid", "relu", "leaky_relu", "clamp", "maximum", "minimum", "where", "compare",
+    "cast", "sign",
+]
+
+
+# --- arithmetic ---------------------------------------------------------------
+
+class Add(Function):
+    """y = a + b;  dL/da = sum_to(g, a.shape),  dL/db = sum_to(g, b.shape)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        return sum_to(g, a.shape), sum_to(g, b.shape)
+
+
+class Sub(Function):
+    """y = a - b;  dL/da = g,  dL/db = -g  (each summed back to its shape)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        return sum_to(g, a.shape), sum_to(-g, b.shape)
+
+
+class Mul(Function):
+    """y = a * b;  dL/da = g * b,  dL/db = g * a"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g * b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    """y = a / b;  dL/da = g / b,  dL/db = -g * a / b^2"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g / b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x;  dL/dx = -g"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class PowScalar(Function):
+    """y = x ** p for a constant p;  dL/dx = g * p * x ** (p - 1)"""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.p = p
+        return x ** p
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.inputs
+        p = ctx.p
+        if p == 0:
+            return g * 0.0
+        if p == 1:
+            return g
+        return g * p * (x ** (p - 1) if p != 2 else x)
+
+
+class Pow(Function):
+    """y = a ** b;  dL/da = g * b * a ** (b - 1),  dL/db = g * y * log(a)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a ** b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(g * b * a ** (b - 1), a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(g * ctx.output * log(a), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def add(a, b):
+    a, b = _pair(a, b)
+    return Add.apply(a, b)
+
+
+def sub(a, b):
+    a, b = _pair(a, b)
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    a, b = _pair(a, b)
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    a, b = _pair(a, b)
+    return Div.apply(a, b)
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def pow(a, b):
+    """a ** b. A constant exponent (a Python number) has its own, cheaper op."""
+    if isinstance(a, Tensor) and isinstance(b, (int, float)):
+        return PowScalar.apply(a, p=b)
+    a, b = _pair(a, b)
+    return Pow.apply(a, b)
+
+
+def _pair(a, b):
+    if isinstance(a, Tensor):
+        return a, as_tensor(b, a)
+    return as_tensor(a, b), b
+
+
+# --- unary functions ------------------------------------------------------------
+
+class Exp(Function):
+    """y = exp(x);  dL/dx = g * y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = _xp(x)
+        return xp.exp(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.output
+
+
+class Log(Function):
+    """y = log(x);  dL/dx = g / x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _xp(x).log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.inputs
+        return g / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dL/dx = g / (2 y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _xp(x).sqrt(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / (2.0 * ctx.output)
+
+
+class Abs(Function):
+    """y = |x|;  dL/dx = g * sign(x)  (0 at x = 0, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _xp(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.inputs
+        return g * sign(x)
+
+
+class Tanh(Function):
+    """y = tanh(x);  dL/dx = g * (1 - y^2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _xp(x).tanh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.output
+        return g * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x));  dL/dx = g * y * (1 - y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = _xp(x)
+        # Written via tanh it never overflows: sigmoid(x) = (1 + tanh(x/2)) / 2.
+        y = xp.tanh(x * x.dtype.type(0.5))
+        y += 1
+        y *= x.dtype.type(0.5)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.output
+        return g * y * (1.0 - y)
+
+
+class MaskedGrad(Function):
+    """Shared shape of relu, leaky_relu and clamp: y = f(x) with f' piecewise constant.
+
+    Forward keeps `ctx.slope`, the array f'(x); dL/dx = g * slope. The slope is a
+    constant, so the second derivative is 0, as it is for these functions.
+    """
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * constant(ctx.slope)
+
+
+class ReLU(MaskedGrad):
+    """y = max(x, 0);  dL/dx = g * (x > 0)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        positive = x > 0
+        ctx.slope = positive.astype(x.dtype)
+        return x * ctx.slope
+
+
+class LeakyReLU(MaskedGrad):
+    """y = x if x > 0 else a x;  dL/dx = g * (1 if x > 0 else a)"""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        xp = _xp(x)
+        ctx.slope = xp.where(x > 0, x.dtype.type(1), x.dtype.type(negative_slope))
+        return x * ctx.slope
+
+
+class Clamp(MaskedGrad):
+    """y = min(max(x, lo), hi);  dL/dx = g where lo <= x <= hi, else 0 (as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = _xp(x)
+        inside = xp.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        ctx.slope = inside.astype(x.dtype)
+        return xp.clip(x, lo, hi)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(x, lo=min, hi=max)
+
+
+def sign(x):
+    """-1, 0 or 1 per element; a constant (its derivative is 0 almost everywhere)."""
+    return constant(x.xp.sign(x.data))
+
+
+# --- two-input selections --------------------------------------------------------
+
+class Where(Function):
+    """y = a where condition else b;  dL/da = g * condition,  dL/db = g * (1 - condition)"""
+
+    @staticmethod
+    def forward(ctx, a, b, condition):
+        xp = _xp(a)
+        ctx.condition = condition
+        return xp.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        chosen = constant(ctx.condition.astype(g.dtype))
+        ga = sum_to(g * chosen, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(g * (1.0 - chosen), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def where(condition, a, b):
+    """Elementwise choice, broadcasting all three; `condition` is a bool tensor or array."""
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    a, b = _pair(a, b)
+    return Where.apply(a, b, condition=condition)
+
+
+class Maximum(Function):
+    """y = max(a, b) (or min);  dL/da = g w,  dL/db = g (1 - w) with w = 1 where a wins,
+    0 where b wins and 1/2 at ties, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b, pick):
+        xp = _xp(a)
+        y = getattr(xp, pick)(a, b)
+        a_wins = (a > b) if pick == "maximum" else (a < b)
+        ctx.weight = a_wins.astype(y.dtype) + (a == b).astype(y.dtype) * y.dtype.type(0.5)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        w = constant(ctx.weight)
+        ga = sum_to(g * w, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(g * (1.0 - w), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def maximum(a, b):
+    """Elementwise max, broadcasting."""
+    a, b = _pair(a, b)
+    return Maximum.apply(a, b, pick="maximum")
+
+
+def minimum(a, b):
+    """Elementwise min, broadcasting."""
+    a, b = _pair(a, b)
+    return Maximum.apply(a, b, pick="minimum")
+
+
+# --- not differentiable -----------------------------------------------------------
+
+def compare(a, b, name):
+    """a < b, a == b, ... as a bool tensor (no gradient)."""
+    a, b = _pair(a, b)
+    return constant(getattr(a.xp, name)(a.data, b.data))
+
+
+class Cast(Function):
+    """y = x as another dtype;  dL/dx = g cast back to x's dtype"""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.inputs
+        return cast(g, x.dtype)
+
+
+def cast(x, dtype):
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    if dtype.kind != "f" or x.dtype.kind != "f":
+        return constant(x.data.astype(dtype))
+    return Cast.apply(x, dtype=dtype)

@@ -1,0 +1,52 @@
+"""Matrix products: matmul (batched, broadcasting) and linear."""
+from ..autograd import Function
+from ..backend import get_array_module as _xp
+from .shape import reshape, sum_to, transpose
+
+__all__ = ["matmul", "linear"]
+
+
+class Matmul(Function):
+    """y = a @ b over the last two dims, batch dims broadcast;
+    dL/da = g @ b^T,  dL/db = a^T @ g  (each summed back over broadcast batch dims)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _xp(a).matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.inputs
+        ga = sum_to(matmul(g, transpose(b, -1, -2)), a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(matmul(transpose(a, -1, -2), g), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def matmul(a, b):
+    """a @ b with NumPy/PyTorch semantics: 1-D operands are promoted to a row
+    (on the left) or a column (on the right) and the added dim removed again."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got {a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+            f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+    if a.ndim == 1:
+        return reshape(matmul(reshape(a, 1, -1), b), b.shape[:-2] + b.shape[-1:])
+    if b.ndim == 1:
+        return reshape(matmul(a, reshape(b, -1, 1)), a.shape[:-1])
+    return Matmul.apply(a, b)
+
+
+def linear(x, weight, bias=None):
+    """y = x @ weight^T + bias.  x: (..., in), weight: (out, in), bias: (out,) -> (..., out)"""
+    if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: expected input of shape (..., {weight.shape[-1]}) for a weight of shape "
+            f"{weight.shape}, got {x.shape}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"linear: expected bias of shape ({weight.shape[0]},) for a weight of shape "
+            f"{weight.shape}, got {bias.shape}")
+    y = matmul(x, transpose(weight, 0, 1))
+    return y if bias is None else y + bias

@@ -1,0 +1,365 @@
+"""`Tensor`: an array of the current backend plus what autograd needs.
+
+    data           the backend array (numpy.ndarray, cupy.ndarray or StrictArray)
+    requires_grad  whether gradients flow to this tensor
+    grad           dL/d(this) after backward(), a Tensor of the same shape
+    _ctx           the Function (op) that made it, holding its inputs: the graph
+
+Operators and methods (x + y, x.sum(1), x.relu(), x[idx] ...) are thin calls to
+`minigan.functional`, where every op's forward and backward live.
+"""
+import numpy as np
+
+from . import backend as _backend
+
+
+def _dtype_of(data, dtype):
+    """The dtype a new tensor gets: the one asked for, the array's own, or a default
+    (Python floats -> the default float dtype, ints -> int64, as in PyTorch)."""
+    if dtype is not None:
+        return np.dtype(dtype)
+    found = getattr(data, "dtype", None)
+    if found is not None:
+        return np.dtype(found)
+    kind = np.asarray(data).dtype.kind
+    if kind == "f":
+        return _backend.get_default_dtype()
+    if kind in "iu":
+        return np.dtype("int64")
+    if kind == "b":
+        return np.dtype("bool")
+    raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}")
+
+
+class Tensor:
+    """A multi-dimensional array that records the ops applied to it.
+
+    Tensor(data, requires_grad=False, dtype=None): data is a number, a nested
+    list, a NumPy array, a backend array or another Tensor; it is copied onto
+    the current backend.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        dtype = _dtype_of(data, dtype)
+        backend = _backend.get_backend()
+        if _backend.backend_of(data) is backend:
+            array = data.astype(dtype, copy=True)
+        else:
+            if _backend.backend_of(data) is None:
+                data = np.asarray(data, dtype=dtype)
+            array = backend.to_device(data)
+            if array.dtype != dtype:
+                array = array.astype(dtype)
+        if requires_grad and dtype.kind != "f":
+            raise TypeError(f"tensor: only floating tensors can require grad, got dtype {dtype}")
+        self.data = array
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+
+    @classmethod
+    def _make(cls, data, requires_grad=False):
+        """Wrap a backend array without copying (used by ops)."""
+        t = cls.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = None
+        return t
+
+    # --- what it is -------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    @property
+    def xp(self):
+        """The array module that holds this tensor's data."""
+        return _backend.get_array_module(self.data)
+
+    @property
+    def backend(self):
+        """'numpy', 'cupy' or 'strict'."""
+        return _backend.backend_of(self.data).name
+
+    @property
+    def grad_fn(self):
+        """The op that made this tensor (None for leaves), as in PyTorch."""
+        return self._ctx
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=50)
+        extra = []
+        if self.dtype != _backend.get_default_dtype():
+            extra.append(f"dtype={self.dtype}")
+        if self._ctx is not None:
+            extra.append(f"grad_fn={type(self._ctx).__name__}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # --- autograd -----------------------------------------------------------
+    def backward(self, gradient=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into leaf.grad for every leaf that requires grad."""
+        from .autograd import backward
+        backward(self, gradient, create_graph)
+
+    def detach(self):
+        """The same data, cut from the graph."""
+        return Tensor._make(self.data, False)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"only floating tensors can require grad, got dtype {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    # --- moving and converting ------------------------------------------------
+    def numpy(self):
+        """A NumPy copy of the data (the explicit way to the host)."""
+        return _backend.to_numpy(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): expected a tensor with one element, got shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def to(self, target):
+        """tensor.to('strict' | 'numpy' | 'cupy') moves it; tensor.to(dtype) casts it."""
+        if isinstance(target, str) and target in _backend.BACKENDS:
+            dest = _backend.get_backend(target)
+            source = _backend.backend_of(self.data)
+            if source is dest:
+                return self
+            array = dest.to_device(source.to_numpy(self.data))
+            return Tensor._make(array, self.requires_grad)
+        return F.cast(self, target)
+
+    def float(self):
+        return F.cast(self, np.float32)
+
+    def double(self):
+        return F.cast(self, np.float64)
+
+    def long(self):
+        return F.cast(self, np.int64)
+
+    def type_as(self, other):
+        return F.cast(self, other.dtype)
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    __hash__ = object.__hash__  # tensors are identified by object, as in PyTorch
+
+    # --- arithmetic (broadcasting like NumPy) -------------------------------------
+    def __add__(self, other):
+        return F.add(self, other)
+
+    def __radd__(self, other):
+        return F.add(other, self)
+
+    def __sub__(self, other):
+        return F.sub(self, other)
+
+    def __rsub__(self, other):
+        return F.sub(other, self)
+
+    def __mul__(self, other):
+        return F.mul(self, other)
+
+    def __rmul__(self, other):
+        return F.mul(other, self)
+
+    def __truediv__(self, other):
+        return F.div(self, other)
+
+    def __rtruediv__(self, other):
+        return F.div(other, self)
+
+    def __pow__(self, other):
+        return F.pow(self, other)
+
+    def __rpow__(self, other):
+        return F.pow(other, self)
+
+    def __neg__(self):
+        return F.neg(self)
+
+    def __matmul__(self, other):
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return F.matmul(other, self)
+
+    def __getitem__(self, index):
+        return F.getitem(self, index)
+
+    # Comparisons give bool tensors with no gradient.
+    def __lt__(self, other):
+        return F.compare(self, other, "less")
+
+    def __le__(self, other):
+        return F.compare(self, other, "less_equal")
+
+    def __gt__(self, other):
+        return F.compare(self, other, "greater")
+
+    def __ge__(self, other):
+        return F.compare(self, other, "greater_equal")
+
+    def __eq__(self, other):
+        return F.compare(self, other, "equal")
+
+    def __ne__(self, other):
+        return F.compare(self, other, "not_equal")
+
+    # --- methods that mirror torch.Tensor's ----------------------------------
+    def add(self, other):
+        return F.add(self, other)
+
+    def sub(self, other):
+        return F.sub(self, other)
+
+    def mul(self, other):
+        return F.mul(self, other)
+
+    def div(self, other):
+        return F.div(self, other)
+
+    def pow(self, exponent):
+        return F.pow(self, exponent)
+
+    def matmul(self, other):
+        return F.matmul(self, other)
+
+    def exp(self):
+        return F.exp(self)
+
+    def log(self):
+        return F.log(self)
+
+    def sqrt(self):
+        return F.sqrt(self)
+
+    def abs(self):
+        return F.abs(self)
+
+    def tanh(self):
+        return F.tanh(self)
+
+    def sigmoid(self):
+        return F.sigmoid(self)
+
+    def relu(self):
+        return F.relu(self)
+
+    def clamp(self, min=None, max=None):
+        return F.clamp(self, min, max)
+
+    def sum(self, dim=None, keepdim=False):
+        return F.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return F.mean(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return F.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return F.min(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False):
+        return F.var(self, dim, unbiased, keepdim)
+
+    def std(self, dim=None, unbiased=True, keepdim=False):
+        return F.std(self, dim, unbiased, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return F.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return F.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return F.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim):
+        return F.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return F.log_softmax(self, dim)
+
+    def reshape(self, *shape):
+        return F.reshape(self, *shape)
+
+    def view(self, *shape):
+        return F.reshape(self, *shape)
+
+    def permute(self, *dims):
+        return F.permute(self, *dims)
+
+    def transpose(self, dim0, dim1):
+        return F.transpose(self, dim0, dim1)
+
+    @property
+    def T(self):
+        return F.permute(self, *reversed(range(self.ndim)))
+
+    def t(self):
+        return F.transpose(self, 0, 1)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return F.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, dim):
+        return F.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return F.squeeze(self, dim)
+
+    def expand(self, *shape):
+        return F.expand(self, *shape)
+
+
+from . import functional as F  # noqa: E402  (the ops import Tensor themselves)
