@@ -2,5 +2,6 @@
 from minigan.data.idx import read_idx, write_idx
 from minigan.data.loader import DataLoader
 from minigan.data.mnist import MNIST, ChecksumError
+from minigan.data.subset import Subset
 
-__all__ = ["MNIST", "DataLoader", "read_idx", "write_idx", "ChecksumError"]
+__all__ = ["MNIST", "DataLoader", "read_idx", "write_idx", "ChecksumError", "Subset"]

@@ -1,0 +1,14 @@
+"""Train a DCGAN on MNIST and watch it learn to draw digits.
+
+    python examples/mnist_dcgan.py --epochs 5
+    python examples/mnist_dcgan.py --generate 64 --nice
+
+Writes runs/dcgan/: samples/epoch_NNN.png, progress.gif, losses.png, log.jsonl,
+checkpoint.npz. `--help` lists every option. The model is in minigan/gan/dcgan.py.
+"""
+import sys
+
+from minigan.gan import DCGAN, main
+
+if __name__ == "__main__":
+    sys.exit(main(DCGAN))

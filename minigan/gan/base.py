@@ -1,0 +1,116 @@
+"""`GANModel`: what every model in minigan/gan gives the one shared training loop.
+
+A model owns its networks and optimizers and knows how to take one training
+step on a batch of real images. Everything else (epochs, progress bar, step
+log, sample grids, checkpoints, resume, generation) is the same for every GAN
+and lives once in `trainer.py` and `cli.py`.
+
+To add a model, subclass GANModel and define:
+
+    name               the program's name ("dcgan")
+    defaults           option values that differ from the common ones (lr, d_steps ...)
+    build(config)      make self.networks and self.optimizers
+    train_step(real, labels, step) -> dict of float metrics (loss_d, loss_g, ...)
+    generate(z, labels=None) -> images in [-1, 1], shape (N, 1, 28, 28)
+"""
+import numpy as np
+
+import minigan as mg
+
+
+class GANModel:
+    """Base class of the models trained by `minigan.gan.Trainer`."""
+
+    name = "gan"
+    conditional = False            # draws the digit it is asked for
+    num_classes = 10
+    z_dim = 100
+    defaults = {}                  # overrides of the common command-line defaults
+    plot_keys = ("loss_d", "loss_g")
+    progress_keys = ("loss_d", "loss_g", "D(x)", "D(G(z))")
+
+    def __init__(self, config):
+        self.config = dict(config)
+        self.z_dim = int(self.config.get("z_dim", self.z_dim))
+        self.networks = {}
+        self.optimizers = {}
+        self.build(self.config)
+
+    # --- what a subclass defines -------------------------------------------
+    @classmethod
+    def add_arguments(cls, parser):
+        """Add model-specific command-line options (e.g. --loss for the plain GAN)."""
+
+    def build(self, config):
+        raise NotImplementedError(f"{type(self).__name__} must define build(config)")
+
+    def train_step(self, real, labels, step):
+        raise NotImplementedError(f"{type(self).__name__} must define train_step")
+
+    def generate(self, z, labels=None):
+        raise NotImplementedError(f"{type(self).__name__} must define generate")
+
+    def score(self, images, labels=None):
+        """How real the discriminator finds each image (higher is more real), for --nice.
+        Models without a discriminator return None."""
+        return None
+
+    # --- shared helpers ---------------------------------------------------------
+    def sample_z(self, n):
+        """n latent vectors z ~ N(0, 1) from the backend's seeded generator."""
+        return mg.randn(n, self.z_dim)
+
+    def fixed_inputs(self, n, seed):
+        """The fixed (z, labels) drawn once and reused for every epoch's sample grid,
+        so the grids show the same samples improving. Conditional models give one
+        row per digit: labels 0..9 repeated down the rows."""
+        rng = np.random.default_rng(seed)
+        z = mg.tensor(rng.standard_normal((n, self.z_dim)).astype(np.float32))
+        if not self.conditional:
+            return z, None
+        per_row = n // self.num_classes
+        labels = np.repeat(np.arange(self.num_classes), per_row)
+        return z, mg.tensor(labels.astype(np.int64))
+
+    def grid_rows(self, n):
+        """Images per row in the sample grid."""
+        return n // self.num_classes if self.conditional else int(np.ceil(np.sqrt(n)))
+
+    def train(self):
+        for net in self.networks.values():
+            net.train()
+
+    def eval(self):
+        for net in self.networks.values():
+            net.eval()
+
+    def state_dict(self):
+        return {
+            "networks": {k: net.state_dict() for k, net in self.networks.items()},
+            "optimizers": {k: opt.state_dict() for k, opt in self.optimizers.items()},
+        }
+
+    def load_state_dict(self, state, weights_only=False):
+        for k, net in self.networks.items():
+            net.load_state_dict(state["networks"][k])
+        if not weights_only:
+            for k, opt in self.optimizers.items():
+                opt.load_state_dict(state["optimizers"][k])
+
+    def __repr__(self):
+        body = "\n".join(f"  ({k}): " + repr(net).replace("\n", "\n  ")
+                         for k, net in self.networks.items())
+        return f"{type(self).__name__}(\n{body}\n)"
+
+
+def init_dcgan_weights(module):
+    """The DCGAN paper's initialisation: conv and linear weights ~ N(0, 0.02),
+    BatchNorm gamma ~ N(1, 0.02) and beta = 0. Use as `net.apply(init_dcgan_weights)`."""
+    from minigan import nn
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)

@@ -1,0 +1,31 @@
+"""The conditional DCGAN (Mirza & Osindero 2014 on the DCGAN): it draws the digit asked for.
+
+The only change from `dcgan.py` is the conditioning:
+    G gets [z, one_hot(label)]                       (100 + 10 inputs)
+    D gets the image with 10 one-hot label planes    (1 + 10 channels)
+"""
+import minigan as mg
+import minigan.functional as F
+
+from .dcgan import DCGAN, Discriminator, Generator
+
+
+def label_planes(labels, num_classes, height, width):
+    """(N,) int labels -> (N, num_classes, H, W): plane `label` all ones, the rest zeros."""
+    onehot = F.one_hot(labels, num_classes).float()
+    return onehot.reshape(-1, num_classes, 1, 1).expand(-1, num_classes, height, width)
+
+
+class CGAN(DCGAN):
+    name = "cgan"
+    conditional = True
+
+    def make_networks(self):
+        return Generator(self.z_dim + self.num_classes), Discriminator(1 + self.num_classes)
+
+    def generator_input(self, z, labels):
+        return mg.cat([z, F.one_hot(labels, self.num_classes).float()], 1)
+
+    def discriminator_input(self, images, labels):
+        n, _, h, w = images.shape
+        return mg.cat([images, label_planes(labels, self.num_classes, h, w)], 1)
