@@ -50,6 +50,10 @@ class GANModel:
     def generate(self, z, labels=None):
         raise NotImplementedError(f"{type(self).__name__} must define generate")
 
+    def epoch_figures(self, out_dir, epoch):
+        """Extra pictures a model draws at the end of each epoch (InfoGAN's code
+        sweeps, LAPGAN's pyramid levels ...), written into out_dir. None by default."""
+
     def score(self, images, labels=None):
         """How real the discriminator finds each image (higher is more real), for --nice.
         Models without a discriminator return None."""

@@ -119,6 +119,7 @@ class Trainer:
         model.eval()
         with mg.no_grad():
             images = model.generate(fixed_z, fixed_labels).numpy()
+            model.epoch_figures(self.out, epoch)
         model.train()
         samples = os.path.join(self.out, "samples")
         save_grid(images, os.path.join(samples, f"epoch_{epoch:03d}.png"),
