@@ -25,3 +25,6 @@ int64 = _np.dtype("int64")
 bool_ = _np.dtype("bool")
 
 __version__ = "0.1.0"
+from . import optim  # noqa: E402
+from . import nn  # noqa: E402
+from .serialization import save, load  # noqa: E402

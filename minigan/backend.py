@@ -36,10 +36,9 @@ class Backend:
         """A NumPy array (or anything array-like) -> an array of this backend."""
         if isinstance(array, self.array_type):
             return array
-        if self.name != "numpy" and not isinstance(array, (np.ndarray, np.generic)):
-            other = backend_of(array)
-            if other is not None:  # device -> host -> device
-                array = other.to_numpy(array)
+        other = backend_of(array)
+        if other is not None and other is not self:  # another backend: through the host
+            array = other.to_numpy(array)
         return self.xp.asarray(array)
 
     def to_numpy(self, array):

@@ -48,7 +48,7 @@ class Tensor:
         dtype = _dtype_of(data, dtype)
         backend = _backend.get_backend()
         if _backend.backend_of(data) is backend:
-            array = data.astype(dtype, copy=True)
+            array = backend.xp.array(data, dtype=dtype)  # a copy; NumPy scalars -> 0-d arrays
         else:
             if _backend.backend_of(data) is None:
                 data = np.asarray(data, dtype=dtype)
@@ -66,7 +66,7 @@ class Tensor:
     def _make(cls, data, requires_grad=False):
         """Wrap a backend array without copying (used by ops)."""
         t = cls.__new__(cls)
-        t.data = data
+        t.data = np.asarray(data) if isinstance(data, np.generic) else data  # scalars -> 0-d arrays
         t.grad = None
         t.requires_grad = requires_grad
         t._ctx = None
@@ -147,7 +147,9 @@ class Tensor:
 
     # --- moving and converting ------------------------------------------------
     def numpy(self):
-        """A NumPy copy of the data (the explicit way to the host)."""
+        """The data as a NumPy array: the explicit way to the host. On the numpy
+        backend it shares memory with the tensor (as torch's .numpy() does);
+        from a device it is a copy."""
         return _backend.to_numpy(self.data)
 
     def item(self):

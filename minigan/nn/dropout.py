@@ -1,0 +1,22 @@
+"""`Dropout`: zero each element with probability p while training (F.dropout)."""
+from .. import functional as F
+from .module import Module
+
+
+class Dropout(Module):
+    """Training: y = x * mask / (1 - p), mask ~ Bernoulli(1 - p) per element.
+    Evaluation: y = x (the identity). The mask comes from the backend's seeded generator.
+    `inplace` is accepted for PyTorch compatibility; the result is always a new tensor."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"

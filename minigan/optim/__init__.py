@@ -1,0 +1,20 @@
+"""Optimizers, as in `torch.optim`: each moves the parameters along their gradients.
+
+    opt = optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt.zero_grad(); loss.backward(); opt.step()
+
+    optimizer  Optimizer: parameter groups, state, zero_grad, state_dict/load_state_dict
+    sgd        SGD (momentum, dampening, Nesterov)
+    adam       Adam (AMSGrad)
+    rmsprop    RMSprop (momentum, centered)
+    adagrad    Adagrad
+    adadelta   Adadelta
+"""
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam
+from .rmsprop import RMSprop
+from .adagrad import Adagrad
+from .adadelta import Adadelta
+
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "Adadelta"]
