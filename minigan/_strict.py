@@ -77,7 +77,7 @@ class StrictArray:
     __array_priority__ = 100
 
     def __init__(self, array):
-        self._a = array
+        self._a = np.asarray(array)  # a NumPy scalar becomes a 0-d array, as in CuPy
 
     # Crossing to the host must be explicit.
     def __array__(self, dtype=None, copy=None):
@@ -242,7 +242,7 @@ class StrictModule:
     def asarray(self, data, dtype=None):
         if type(data) is StrictArray:
             return data if dtype is None or data.dtype == dtype else StrictArray(data._a.astype(dtype))
-        return StrictArray(np.asarray(data, dtype=dtype))
+        return StrictArray(np.array(data, dtype=dtype))  # host -> device always copies
 
     def array(self, data, dtype=None, copy=True):
         if type(data) is StrictArray:

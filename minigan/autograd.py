@@ -189,6 +189,8 @@ def _run_backward(roots, root_grads, wanted, create_graph):
                     raise RuntimeError(
                         f"{type(ctx).__name__}.backward returned a gradient of shape "
                         f"{gx.shape} for an input of shape {x.shape}")
+                if gx.dtype != x.dtype:  # float32 * float64 -> the float32 leaf gets float32
+                    gx = gx.to(x.dtype)
                 if not create_graph:
                     gx = gx.detach()
                 previous = grads.get(id(x))

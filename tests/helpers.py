@@ -38,3 +38,53 @@ def assert_close(a, b, atol=1e-10, rtol=1e-7):
     a, b = host(a), host(b)
     assert a.shape == b.shape, f"shapes differ: {a.shape} vs {b.shape}"
     np.testing.assert_allclose(a, b, atol=atol, rtol=rtol)
+
+
+def assert_matches_torch(torch, mg_fn, torch_fn, *inputs, atol=1e-10, rtol=1e-7):
+    """mg_fn(*inputs) agrees with torch_fn(*torch_inputs) in float64 on
+
+        forward          y = f(x)
+        backward         d<y, v>/dx for a random upstream gradient v
+        double backward  d<grad, w>/dx and d<grad, w>/dv for random w
+
+    inputs: minigan tensors on the current backend; those with requires_grad are
+    differentiated. A gradient one library leaves as None must be zero in the other.
+    """
+    rng = np.random.default_rng(7)
+    t_inputs = [to_torch(x, torch) for x in inputs]
+    y, ty = mg_fn(*inputs), torch_fn(*t_inputs)
+    assert y.dtype == mg.float64
+    assert_close(y, ty, atol=atol, rtol=rtol)
+
+    xs = [x for x in inputs if x.requires_grad]
+    txs = [t for x, t in zip(inputs, t_inputs) if x.requires_grad]
+    v = randn(*y.shape, seed=11)
+    tv = to_torch(v, torch)
+    grads = mg.grad(y, xs, grad_outputs=v, create_graph=True, allow_unused=True)
+    t_grads = torch.autograd.grad(ty, txs, tv, create_graph=True, allow_unused=True)
+    for x, g, tg in zip(xs, grads, t_grads):
+        assert_close(_or_zeros(g, x), _or_zeros(tg, x), atol=atol, rtol=rtol)
+
+    ws = [rng.standard_normal(x.shape) for x in xs]
+    second = _grad_of_grad(mg.grad, xs + [v], [
+        (g * mg.tensor(w, dtype=mg.float64)).sum()
+        for g, w in zip(grads, ws) if g is not None and g.requires_grad])
+    t_second = _grad_of_grad(torch.autograd.grad, txs + [tv], [
+        (tg * torch.from_numpy(w)).sum()
+        for tg, w in zip(t_grads, ws) if tg is not None and tg.requires_grad])
+    for x, g, tg in zip(xs + [v], second, t_second):
+        assert_close(_or_zeros(g, x), _or_zeros(tg, x), atol=atol, rtol=rtol)
+
+
+def _grad_of_grad(grad, wrt, terms):
+    """d(sum of terms)/d(wrt), all None when no term has a graph (the gradient was constant)."""
+    if not terms:
+        return [None] * len(wrt)
+    return grad(sum(terms), wrt, allow_unused=True)
+
+
+def _or_zeros(g, x):
+    """A gradient as a NumPy array: None -> zeros; torch's ZeroTensors included."""
+    if g is None:
+        return np.zeros(x.shape)
+    return g.numpy() if isinstance(g, mg.Tensor) else g.detach().numpy(force=True)

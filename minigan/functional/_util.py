@@ -19,9 +19,11 @@ def as_tensor(value, like):
     if isinstance(value, Tensor):
         return value
     xp = like.xp
-    if isinstance(value, (bool, int, float)):
-        dtype = like.dtype if like.dtype.kind == "f" or isinstance(value, (bool, int)) \
-            else _backend.get_default_dtype()
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        # A number takes the tensor's dtype (x * 2 stays float32), unless a float
+        # meets an integer tensor, which then gives the default float dtype.
+        integral = isinstance(value, (bool, int, np.bool_, np.integer))
+        dtype = like.dtype if like.dtype.kind == "f" or integral else _backend.get_default_dtype()
         return constant(xp.asarray(value, dtype=dtype))
     found = _backend.backend_of(value)
     mine = _backend.backend_of(like.data)

@@ -149,8 +149,9 @@ def neg(x):
 
 def pow(a, b):
     """a ** b. A constant exponent (a Python number) has its own, cheaper op."""
-    if isinstance(a, Tensor) and isinstance(b, (int, float)):
-        return PowScalar.apply(a, p=b)
+    if isinstance(a, Tensor) and isinstance(b, (int, float, np.integer, np.floating)):
+        # A NumPy scalar exponent becomes a Python number, which keeps float32 float32.
+        return PowScalar.apply(a, p=b.item() if isinstance(b, np.generic) else b)
     a, b = _pair(a, b)
     return Pow.apply(a, b)
 

@@ -24,18 +24,31 @@ class Matmul(Function):
 
 def matmul(a, b):
     """a @ b with NumPy/PyTorch semantics: 1-D operands are promoted to a row
-    (on the left) or a column (on the right) and the added dim removed again."""
+    (on the left) or a column (on the right) and the added dim removed again;
+    1-D @ 1-D is the dot product, a 0-d tensor. Batch dims broadcast."""
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got {a.shape} and {b.shape}")
-    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+    inner = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != inner:
         raise ValueError(
-            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
-            f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({a.shape[-1]} != {inner})")
+    if a.ndim == 1 and b.ndim == 1:
+        return reshape(Matmul.apply(reshape(a, 1, -1), reshape(b, -1, 1)), ())
     if a.ndim == 1:
         return reshape(matmul(reshape(a, 1, -1), b), b.shape[:-2] + b.shape[-1:])
     if b.ndim == 1:
         return reshape(matmul(a, reshape(b, -1, 1)), a.shape[:-1])
+    _check_batch_dims(a.shape, b.shape)
     return Matmul.apply(a, b)
+
+
+def _check_batch_dims(a_shape, b_shape):
+    """The batch dims (all but the last two) must broadcast, as NumPy's do."""
+    for m, n in zip(reversed(a_shape[:-2]), reversed(b_shape[:-2])):
+        if m != n and m != 1 and n != 1:
+            raise ValueError(
+                f"matmul: batch dimensions of shapes {a_shape} and {b_shape} cannot be "
+                f"broadcast ({a_shape[:-2]} and {b_shape[:-2]})")
 
 
 def linear(x, weight, bias=None):

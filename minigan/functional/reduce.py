@@ -48,12 +48,17 @@ def sum(x, dim=None, keepdim=False):
     return Sum.apply(x, axes=_axes(x, dim, "sum"), keepdim=keepdim)
 
 
+def _reciprocal(count):
+    """1 / count, or NaN for a count of 0 (PyTorch's mean of nothing is NaN, not an error)."""
+    return 1.0 / count if count > 0 else float("nan")
+
+
 def mean(x, dim=None, keepdim=False):
     axes = _axes(x, dim, "mean")
     count = 1
     for a in axes:
         count *= x.shape[a]
-    return sum(x, axes, keepdim) * (1.0 / count)
+    return sum(x, axes, keepdim) * _reciprocal(count)
 
 
 class Max(Function):
@@ -78,19 +83,22 @@ class Max(Function):
             winners = (xp.arange(x.shape[axis]).reshape(
                 (-1,) + (1,) * (x.ndim - axis - 1)) == xp.expand_dims(index, axis))
             winners = winners.astype(x.dtype)
+        ctx.axes = axes
         ctx.winners = winners
         return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape) if i not in axes))
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.inputs
-        spread = broadcast_to(reshape(g, ctx.winners.shape), x.shape)
+        spread = broadcast_to(reshape(g, _kept_shape(x.shape, ctx.axes)), x.shape)
         return spread * constant(ctx.winners)
 
 
 def _max_or_min(x, dim, keepdim, pick):
     if dim is None:
         return Max.apply(x, axes=tuple(range(x.ndim)), keepdim=False, pick=pick, share_ties=True)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{pick}: dim must be one int, as in torch.{pick}(x, dim); got {dim!r}")
     axes = normalize_dim(dim, x.ndim, pick)
     values = Max.apply(x, axes=axes, keepdim=keepdim, pick=pick, share_ties=False)
     index = getattr(x.data, "arg" + pick)(axis=axes[0])
@@ -132,7 +140,7 @@ def var(x, dim=None, unbiased=True, keepdim=False):
     for a in axes:
         count *= x.shape[a]
     centered = x - mean(x, axes, keepdim=True)
-    return sum(centered * centered, axes, keepdim) * (1.0 / (count - 1 if unbiased else count))
+    return sum(centered * centered, axes, keepdim) * _reciprocal(count - 1 if unbiased else count)
 
 
 def std(x, dim=None, unbiased=True, keepdim=False):

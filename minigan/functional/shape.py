@@ -71,9 +71,17 @@ def sum_to(x, shape):
 
 def expand(x, *shape):
     """x.expand(4, -1, 3): broadcast, -1 keeping a dimension's size (as PyTorch)."""
-    shape = _shape_arg(shape)
-    lead = len(shape) - x.ndim
-    shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    wanted = _shape_arg(shape)
+    lead = len(wanted) - x.ndim
+    if lead < 0 or -1 in wanted[:lead]:
+        raise ValueError(
+            f"expand: cannot expand a tensor of shape {x.shape} to {wanted}: -1 may only "
+            "keep an existing dimension, and dimensions cannot be removed")
+    shape = wanted[:lead] + tuple(m if n == -1 else n for m, n in zip(x.shape, wanted[lead:]))
+    if any(m != n and m != 1 for m, n in zip(x.shape, shape[lead:])):
+        raise ValueError(
+            f"expand: cannot expand a tensor of shape {x.shape} to {wanted}: "
+            "only dimensions of size 1 can grow")
     return broadcast_to(x, shape)
 
 
