@@ -13,7 +13,7 @@ A correct op agrees to about 1e-8 or better in float64.
 import numpy as np
 
 from . import backend as _backend
-from .autograd import enable_grad, grad as _grad, no_grad
+from .autograd import enable_grad, grad as _grad
 from .tensor import Tensor
 
 
@@ -48,14 +48,15 @@ def _random_like(t, rng):
 
 
 def _projection(fn, inputs, vs):
-    """<fn(inputs), v>, summed over every output, as a Python float."""
-    with no_grad():
-        outputs = _float_outputs(fn(*inputs))
+    """<fn(inputs), v>, summed over every output, as a Python float.
+
+    Not under no_grad: fn may itself take gradients (a gradient penalty calls mg.grad)."""
+    outputs = _float_outputs(fn(*inputs))
     return sum(float((y.data * v.data).sum()) for y, v in zip(outputs, vs))
 
 
 def _analytical(fn, inputs, checked, vs, create_graph=False):
-    with enable_grad():  # also when called inside a no_grad numerical evaluation
+    with enable_grad():  # also when gradcheck itself is called under no_grad
         outputs = _float_outputs(fn(*inputs))
     pairs = [(y, v) for y, v in zip(outputs, vs) if y.requires_grad]
     if not pairs:
@@ -77,8 +78,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=
     """
     inputs, checked = _check_inputs(inputs, "gradcheck")
     rng = np.random.default_rng(seed)
-    with no_grad():
-        outputs = _float_outputs(fn(*inputs))
+    outputs = _float_outputs(fn(*inputs))
     if not outputs:
         raise ValueError("gradcheck: fn returned no floating-point Tensor")
     vs = [_random_like(y, rng) for y in outputs]
@@ -149,8 +149,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, s
     """
     inputs, checked = _check_inputs(inputs, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
-    with no_grad():
-        outputs = _float_outputs(fn(*inputs))
+    outputs = _float_outputs(fn(*inputs))
     vs = [Tensor._make(_random_like(y, rng).data, True) for y in outputs]
     n = len(inputs)
 
