@@ -1,2 +1,367 @@
-"""(being written)"""
-__all__ = []
+"""Convolutions: conv2d, conv_transpose2d and conv2d's weight gradient.
+
+The three are each other's gradients (as in Chainer), so every backward is one
+of the three and double backward (WGAN-GP's gradient penalty) comes for free:
+
+    op                        dL/d(first input)                 dL/d(second input)
+    y = Conv2d(x, w)          ConvTranspose2d(g, w)             Conv2dWeightGrad(x, g)
+    y = ConvTranspose2d(x, w) Conv2d(g, w)                      Conv2dWeightGrad(g, x)
+    w = Conv2dWeightGrad(x, gy)  ConvTranspose2d(gy, g)         Conv2d(x, g)
+
+All three are one matrix product each (a GEMM) over the image's windows:
+
+    im2col  copies every kernel window of the (padded) image into one column
+            of a matrix, cols[(c, i, j), (h, w, n)] = x_pad[n, c, s*h + d*i, s*w + d*j];
+    col2im  is its adjoint: it adds each column entry back onto the pixel it
+            came from (a short loop over the kernel offsets, one strided slice each).
+
+    conv2d            y    = W (C_out, C*kh*kw) @ im2col(x)
+    conv_transpose2d  y    = col2im(W^T @ x)
+    weight gradient   dL/dw = gy (C_out, Ho*Wo*N) @ im2col(x)^T
+
+Why batch-last: inside these ops an image is kept as (C, H, W, N), batch axis
+innermost in memory. Then every window copy in im2col and every slice add in
+col2im moves runs of N contiguous numbers, the GEMM operands need no transposed
+copies (W's own (C_out, C, kh, kw) layout is the matrix), and the GEMM's result
+(C_out, Ho*Wo*N) already is the output. Outputs are handed back as (N, C, H, W)
+views of that memory (`x.transpose(3, 0, 1, 2)`), so no copy is made to return
+them; the next convolution finds its input already batch-last.
+"""
+import numbers
+
+from ..autograd import Function
+from ..backend import get_array_module as _xp
+from .shape import getitem, reshape
+
+__all__ = ["conv2d", "conv_transpose2d"]
+
+
+# --- the two data movements: im2col and its adjoint col2im ---------------------------
+
+def _batch_last(x):
+    """(N, C, H, W) -> a (C, H, W, N) view (no copy; its memory may be anything)."""
+    return x.transpose(1, 2, 3, 0)
+
+
+def _batch_first(x):
+    """(C, H, W, N) -> an (N, C, H, W) view (no copy)."""
+    return x.transpose(3, 0, 1, 2)
+
+
+def _im2col(x, kernel_size, grid_size, stride, padding, dilation):
+    """Every kernel window of x, one per column.
+
+    x: (C, H, W, N), any memory layout.  Returns cols: (C*kh*kw, Ho*Wo*N), with
+        cols[(c, i, j), (h, w, n)] = x_pad[c, s*h + d*i, s*w + d*j, n]
+    where x_pad is x with `padding` zeros around H and W, and (Ho, Wo) = grid_size
+    is the number of window positions along H and W.
+    """
+    xp = _xp(x)
+    (kh, kw), (ho, wo), (sh, sw), (ph, pw), (dh, dw) = (
+        kernel_size, grid_size, stride, padding, dilation)
+    c, h, w, n = x.shape
+    if ph or pw:
+        padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+        padded[:, ph:ph + h, pw:pw + w, :] = x
+        x = padded
+    elif not x.flags.c_contiguous:  # so that the copy below moves runs of N numbers
+        x = xp.ascontiguousarray(x)
+    # A strided view, no copy: windows[c, i, j, h, w, n] = x[c, s*h + d*i, s*w + d*j, n].
+    step_c, step_h, step_w, step_n = x.strides
+    windows = xp.lib.stride_tricks.as_strided(
+        x, shape=(c, kh, kw, ho, wo, n),
+        strides=(step_c, dh * step_h, dw * step_w, sh * step_h, sw * step_w, step_n))
+    return windows.reshape(c * kh * kw, ho * wo * n)  # the one copy
+
+
+def _col2im(cols, image_size, kernel_size, stride, padding, dilation):
+    """The adjoint of `_im2col`: add every column entry back onto its pixel.
+
+    cols: (C, kh, kw, Ho, Wo, N).  Returns (C, H, W, N)
+    with (H, W) = image_size, summing the kh*kw windows that overlap each pixel:
+        x_pad[c, s*h + d*i, s*w + d*j, n] += cols[c, i, j, h, w, n]
+    then cutting the padding off. A loop over the kh*kw kernel offsets, each a
+    strided slice `+=` (no scatter-add: the windows of one offset never overlap).
+    """
+    xp = _xp(cols)
+    (h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (
+        image_size, kernel_size, stride, padding, dilation)
+    c, _, _, ho, wo, n = cols.shape
+    image = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            pixels = image[:, dh * i:dh * i + sh * (ho - 1) + 1:sh,
+                           dw * j:dw * j + sw * (wo - 1) + 1:sw, :]
+            pixels += cols[:, i, j]
+    return image[:, ph:ph + h, pw:pw + w, :]
+
+
+# --- the three Functions -------------------------------------------------------------
+
+class Conv2d(Function):
+    """y[n, o, h, w] = sum_{c, i, j} w[o, c, i, j] * x_pad[n, c, s*h + d*i, s*w + d*j]
+
+    x: (N, C, H, W), w: (C_out, C, kh, kw) -> y: (N, C_out, Ho, Wo).
+    dL/dx = conv_transpose2d(g, w)  (same stride, padding, dilation; output_padding
+            chosen so that the result has x's shape)
+    dL/dw = Conv2dWeightGrad(x, g)
+    cols: im2col(x), when the caller has it already (it is the costly copy).
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, stride, padding, dilation, cols=None):
+        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
+        c_out, c, kh, kw = w.shape
+        n, _, h, wd = x.shape
+        ho, wo = conv_output_size((h, wd), (kh, kw), stride, padding, dilation)
+        if cols is None:
+            cols = _im2col(_batch_last(x), (kh, kw), (ho, wo), stride, padding, dilation)
+        ctx.cols = cols if ctx.needs_input_grad[1] else None  # the weight gradient's too
+        y = w.reshape(c_out, c * kh * kw) @ cols  # (C_out, Ho*Wo*N)
+        return _batch_first(y.reshape(c_out, ho, wo, n))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.inputs
+        g = _batch_last_memory(g)  # one copy here, not one in each product below
+        gx = _transpose_fitting(g, w, x.shape, **ctx.geometry) \
+            if ctx.needs_input_grad[0] else None
+        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:], cols=ctx.cols,
+                                    **ctx.geometry) if ctx.needs_input_grad[1] else None
+        return gx, gw
+
+
+class ConvTranspose2d(Function):
+    """y = the adjoint of conv2d(., w) applied to x: every input pixel adds
+    x[n, c, h, w] * w[c, o, i, j] onto y_pad[n, o, s*h + d*i, s*w + d*j].
+
+    x: (N, C_in, H, W), w: (C_in, C_out, kh, kw) -> y: (N, C_out, Ho, Wo) with
+        Ho = (H - 1)*s - 2p + d*(kh - 1) + output_padding + 1   (same for Wo).
+    dL/dx = conv2d(g, w)                       (same stride, padding, dilation)
+    dL/dw = Conv2dWeightGrad(g, x)             (roles swapped: g is the "input")
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, stride, padding, output_padding, dilation):
+        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
+        c_in, c_out, kh, kw = w.shape
+        n, _, h, wd = x.shape
+        size = conv_transpose_output_size((h, wd), (kh, kw), stride, padding,
+                                          output_padding, dilation)
+        x_matrix = _batch_last(x).reshape(c_in, h * wd * n)  # a copy unless batch-last
+        cols = w.reshape(c_in, c_out * kh * kw).T @ x_matrix  # (C_out*kh*kw, H*W*N)
+        y = _col2im(cols.reshape(c_out, kh, kw, h, wd, n), size, (kh, kw),
+                    stride, padding, dilation)
+        return _batch_first(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.inputs
+        kernel_size = w.shape[2:]
+        grid = conv_output_size(g.shape[2:], kernel_size, **ctx.geometry)
+        cols = None
+        if all(ctx.needs_input_grad) and grid == x.shape[2:]:  # both products window g
+            cols = _im2col(_batch_last(g.data), kernel_size, grid, **ctx.geometry)
+        gx = _crop(Conv2d.apply(g, w, cols=cols, **ctx.geometry), x.shape) \
+            if ctx.needs_input_grad[0] else None
+        gw = Conv2dWeightGrad.apply(g, x, kernel_size=kernel_size, cols=cols,
+                                    **ctx.geometry) if ctx.needs_input_grad[1] else None
+        return gx, gw
+
+
+class Conv2dWeightGrad(Function):
+    """dL/dw of y = conv2d(x, w), given x and gy = dL/dy:
+
+        gw[o, c, i, j] = sum_{n, h, w} gy[n, o, h, w] * x_pad[n, c, s*h + d*i, s*w + d*j]
+
+    x: (N, C, H, W), gy: (N, C_out, Ho, Wo) -> gw: (C_out, C, kh, kw).
+    It is linear in x and in gy, so with g = dL/d(gw):
+    dL/dx  = conv_transpose2d(gy, g)  (output_padding chosen to give x's shape)
+    dL/dgy = conv2d(x, g)
+    cols: im2col(x), when the caller has it already.
+    """
+
+    @staticmethod
+    def forward(ctx, x, gy, kernel_size, stride, padding, dilation, cols=None):
+        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
+        c = x.shape[1]
+        n, c_out, ho, wo = gy.shape
+        if cols is None:
+            cols = _im2col(_batch_last(x), kernel_size, (ho, wo), stride, padding, dilation)
+        gy_matrix = _batch_last(gy).reshape(c_out, ho * wo * n)  # a copy unless batch-last
+        # A GEMM with a long inner dimension: OpenBLAS's threads share its output's rows,
+        # so the longer of C*kh*kw and C_out goes first (else it can be many times slower).
+        if cols.shape[0] > c_out:
+            gw = (cols @ gy_matrix.T).T  # gw^T = cols @ gy^T
+            gw = _xp(gw).ascontiguousarray(gw)
+        else:
+            gw = gy_matrix @ cols.T
+        return gw.reshape(c_out, c, *kernel_size)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, gy = ctx.inputs
+        gx = _transpose_fitting(gy, g, x.shape, **ctx.geometry) \
+            if ctx.needs_input_grad[0] else None
+        ggy = _crop(Conv2d.apply(x, g, **ctx.geometry), gy.shape) \
+            if ctx.needs_input_grad[1] else None
+        return gx, ggy
+
+
+class BatchLastCopy(Function):
+    """y = x, its numbers copied into batch-last memory ((C, H, W, N) order).
+    Only the layout changes, not a value, so dL/dx = g."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _batch_first(_xp(x).ascontiguousarray(_batch_last(x)))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def _batch_last_memory(t):
+    """t itself if its memory is batch-last already, else a batch-last copy of it."""
+    return t if _batch_last(t.data).flags.c_contiguous else BatchLastCopy.apply(t)
+
+
+def _transpose_fitting(g, w, shape, stride, padding, dilation):
+    """conv_transpose2d(g, w) with the output_padding that makes its output `shape`:
+    conv2d maps several input sizes to one output size, the gradient must pick x's."""
+    kernel_size = w.shape[2:]
+    covered = conv_transpose_output_size(g.shape[2:], kernel_size, stride, padding,
+                                         (0, 0), dilation)
+    output_padding = (shape[2] - covered[0], shape[3] - covered[1])
+    return ConvTranspose2d.apply(g, w, stride=stride, padding=padding,
+                                 output_padding=output_padding, dilation=dilation)
+
+
+def _crop(t, shape):
+    """t's first rows and columns, to `shape`: conv2d of a conv_transpose2d output made
+    with output_padding >= stride has more positions than the transpose had inputs."""
+    if t.shape == tuple(shape):
+        return t
+    return getitem(t, (slice(None), slice(None), slice(0, shape[2]), slice(0, shape[3])))
+
+
+# --- output sizes ---------------------------------------------------------------------
+
+def conv_output_size(image_size, kernel_size, stride, padding, dilation):
+    """conv2d's output (Ho, Wo):  Ho = floor((H + 2p - d*(kh - 1) - 1) / s) + 1."""
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in
+                 zip(image_size, kernel_size, stride, padding, dilation))
+
+
+def conv_transpose_output_size(image_size, kernel_size, stride, padding, output_padding,
+                               dilation):
+    """conv_transpose2d's output (Ho, Wo):  Ho = (H - 1)*s - 2p + d*(kh - 1) + op + 1."""
+    return tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, k, s, p, op, d in
+                 zip(image_size, kernel_size, stride, padding, output_padding, dilation))
+
+
+# --- what users call ---------------------------------------------------------------------
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D convolution (cross-correlation, as in PyTorch) of a batch of images.
+
+    x: (N, C, H, W), weight: (C_out, C, kh, kw), bias: (C_out,) or None
+    -> (N, C_out, Ho, Wo) with
+        Ho = floor((H + 2*padding - dilation*(kh - 1) - 1) / stride) + 1   (same for Wo).
+    stride, padding, dilation: an int or an (H, W) pair.
+    """
+    stride, padding, dilation = _geometry("conv2d", stride, padding, dilation)
+    _check_shapes("conv2d", x, weight, bias, in_axis=1, out_axis=0)
+    size = conv_output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
+    if min(size) <= 0:
+        raise ValueError(
+            f"conv2d: the output would be empty ({_shown(size)}): the input's "
+            f"{x.shape[2]}x{x.shape[3]} pixels, padded by {padding}, are fewer than the "
+            f"kernel's {_shown(_dilated(weight.shape[2:], dilation))} "
+            f"(kernel {tuple(weight.shape[2:])}, dilation {dilation})")
+    y = Conv2d.apply(x, weight, stride=stride, padding=padding, dilation=dilation)
+    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """Transposed convolution ("deconvolution"): the gradient of conv2d w.r.t. its input,
+    used as a learned upsampling.
+
+    x: (N, C_in, H, W), weight: (C_in, C_out, kh, kw), bias: (C_out,) or None
+    -> (N, C_out, Ho, Wo) with
+        Ho = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1.
+    output_padding (< stride or < dilation) picks among the sizes that conv2d with the
+    same settings would map back to H.
+    """
+    stride, padding, dilation = _geometry("conv_transpose2d", stride, padding, dilation)
+    output_padding = int_pair("conv_transpose2d", "output_padding", output_padding, minimum=0)
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(
+            f"conv_transpose2d: output_padding must be smaller than either stride or "
+            f"dilation, got output_padding={output_padding}, stride={stride}, "
+            f"dilation={dilation}")
+    _check_shapes("conv_transpose2d", x, weight, bias, in_axis=0, out_axis=1)
+    size = conv_transpose_output_size(x.shape[2:], weight.shape[2:], stride, padding,
+                                      output_padding, dilation)
+    if min(size) <= 0:
+        raise ValueError(
+            f"conv_transpose2d: the output would be empty ({_shown(size)}): "
+            f"padding {padding} cuts away more than the {x.shape[2]}x{x.shape[3]} input "
+            f"spreads over (kernel {tuple(weight.shape[2:])}, stride {stride}, "
+            f"dilation {dilation}, output_padding {output_padding})")
+    y = ConvTranspose2d.apply(x, weight, stride=stride, padding=padding,
+                              output_padding=output_padding, dilation=dilation)
+    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+
+
+def int_pair(op, name, value, minimum):
+    """An int or an (H, W) pair of ints, each >= minimum, as a pair (also used by pool.py)."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                       for v in pair)):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {kind}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _geometry(op, stride, padding, dilation):
+    return (int_pair(op, "stride", stride, minimum=1),
+            int_pair(op, "padding", padding, minimum=0),
+            int_pair(op, "dilation", dilation, minimum=1))
+
+
+def _dilated(kernel_size, dilation):
+    """The span of a dilated kernel: d*(k - 1) + 1 pixels."""
+    return tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+
+
+def _shown(size):
+    """(3, -1) -> '3x0': a size as people write it, negative sizes as empty."""
+    return "x".join(str(max(n, 0)) for n in size)
+
+
+def _check_shapes(op, x, weight, bias, in_axis, out_axis):
+    """x must be (N, C, H, W) with C = weight.shape[in_axis]; bias (weight.shape[out_axis],)."""
+    if weight.ndim != 4:
+        layout = "(C_out, C_in, kh, kw)" if in_axis == 1 else "(C_in, C_out, kh, kw)"
+        raise ValueError(f"{op}: expected a 4-D weight {layout}, got shape {weight.shape}")
+    channels = weight.shape[in_axis]
+    if x.ndim != 4 or x.shape[1] != channels:
+        raise ValueError(
+            f"{op}: expected input of shape (N, {channels}, H, W) for a weight of shape "
+            f"{weight.shape}, got {x.shape}")
+    if x.dtype != weight.dtype:
+        raise TypeError(
+            f"{op}: input and weight must have the same dtype, got {x.dtype} and {weight.dtype}")
+    if bias is not None:
+        if bias.shape != (weight.shape[out_axis],):
+            raise ValueError(
+                f"{op}: expected bias of shape ({weight.shape[out_axis]},) for a weight of "
+                f"shape {weight.shape}, got {bias.shape}")
+        if bias.dtype != weight.dtype:
+            raise TypeError(
+                f"{op}: bias and weight must have the same dtype, got {bias.dtype} and "
+                f"{weight.dtype}")
