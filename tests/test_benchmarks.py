@@ -1,0 +1,111 @@
+"""The benchmark programs run end to end at tiny settings, and what they report holds
+together: every op and model is there, both libraries computed the same numbers,
+and the JSON says what the table says. (Timings themselves are not checked: at
+batch 4 with one repeat they are noise.) Skipped without PyTorch.
+"""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+# One thread: no thread pools spinning against each other, so the smoke runs stay light.
+TINY = ["--repeats", "1", "--warmup", "0", "--batch-size", "4", "--settle", "0", "--threads", "1"]
+
+
+def load(name, monkeypatch):
+    """Import benchmarks/<name>.py (a script folder, not a package)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # for their `from common import ...`
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(autouse=True)
+def threads_restored(monkeypatch):
+    """The benchmarks set the thread counts of NumPy's BLAS and PyTorch for the whole
+    process: give the other tests back what they had."""
+    common = load("common", monkeypatch)
+    blas = common.blas_threads()
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    torch_threads = torch.get_num_threads() if torch is not None else None
+    yield
+    if blas is not None:
+        common.set_blas_threads(blas)
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
+
+
+@pytest.mark.torch
+def test_bench_ops_times_every_dcgan_op_on_both_libraries_and_their_outputs_agree(
+        torch, monkeypatch, capsys):
+    bench_ops = load("bench_ops", monkeypatch)
+    result = bench_ops.main(TINY + ["--min-time", "0", "--json", "-"])
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == json.loads(json.dumps(result))  # stdout: only the JSON
+    assert "minigan fwd+bwd" in captured.err                             # the table: stderr
+
+    names = [r["op"] for r in result["ops"]]
+    assert names == ["linear", "linear", "conv2d", "conv2d", "conv_transpose2d",
+                     "conv_transpose2d", "batch_norm (1d)", "batch_norm (2d)",
+                     "batch_norm (2d)", "leaky_relu(0.2)", "tanh", "bce_with_logits"]
+    for row in result["ops"]:
+        assert row["outputs_agree"], (row["op"], row["shapes"], row["max_abs_diff"])
+        for lib in ("minigan", "torch"):
+            assert row[lib]["forward_ms"] > 0 and row[lib]["forward_backward_ms"] > 0
+        assert row["ratio"]["forward"] > 0
+    assert result["adam"]["shapes"].startswith("15 tensors")  # every G and D parameter
+    assert result["settings"]["batch_size"] == 4
+    assert result["machine"]["torch"] == torch.__version__
+
+
+def run_bench_dcgan(monkeypatch, tmp_path, *options):
+    bench_dcgan = load("bench_dcgan", monkeypatch)
+    path = tmp_path / "dcgan.json"
+    result = bench_dcgan.main(TINY + list(options) + ["--json", str(path)])
+    assert json.loads(path.read_text()) == json.loads(json.dumps(result))
+    (row,) = result["models"]
+    # Same initial weights, data and noise: the first step's losses agree to float32
+    # round-off (about 1e-6); a different architecture or loss would be off by ~0.1.
+    assert row["first_step"]["max_abs_diff"] < 1e-4, row["first_step"]
+    assert set(row["first_step"]["minigan"]) == {"loss_d", "loss_g", "D(x)", "D(G(z))"}
+    for lib in ("minigan", "torch"):
+        assert row[lib]["ms_per_step"] > 0
+        assert row[lib]["images_per_s"] == pytest.approx(4000 / row[lib]["ms_per_step"])
+    return row
+
+
+@pytest.mark.torch
+def test_bench_dcgan_steps_the_dcgan_from_the_same_weights_and_measures_memory_apart(
+        torch, monkeypatch, tmp_path):
+    row = run_bench_dcgan(monkeypatch, tmp_path, "--model", "dcgan", "--memory-steps", "1")
+    assert row["model"] == "dcgan"
+    for lib in ("minigan", "torch"):
+        memory = row["memory"][lib]
+        assert memory["library"] == lib and memory["steps"] == 1
+        assert memory["peak_rss_mb"] >= memory["rss_after_imports_mb"] > 0
+    # each child measures only itself: minigan's never holds PyTorch's libraries
+    assert row["memory"]["minigan"]["peak_rss_mb"] < row["memory"]["torch"]["rss_after_imports_mb"]
+
+
+@pytest.mark.torch
+def test_bench_dcgan_steps_the_conditional_gan_with_its_label_inputs(
+        torch, monkeypatch, tmp_path):
+    row = run_bench_dcgan(monkeypatch, tmp_path, "--model", "cgan", "--memory-steps", "0")
+    assert row["model"] == "cgan" and "memory" not in row
+
+
+def test_bench_dcgan_profile_prints_the_top_functions_by_own_time(monkeypatch, capsys):
+    bench_dcgan = load("bench_dcgan", monkeypatch)
+    bench_dcgan.main(["--profile", "1", "--model", "dcgan", "--batch-size", "4",
+                      "--warmup", "0"])
+    out = capsys.readouterr().out
+    assert "cProfile of 1 minigan dcgan step(s), batch 4" in out
+    header, table = out.split("filename:lineno(function)")
+    rows = [line for line in table.splitlines() if line.strip()]
+    assert "tottime" in header and len(rows) == 15  # the top 15 of many more functions
