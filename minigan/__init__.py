@@ -6,6 +6,8 @@
 """
 import numpy as _np
 
+from ._malloc import tune_malloc as _tune_malloc
+
 from .backend import (get_backend, set_backend, use_backend, manual_seed,
                       get_default_dtype, set_default_dtype, to_numpy, to_device)
 from .tensor import Tensor
@@ -25,6 +27,7 @@ int64 = _np.dtype("int64")
 bool_ = _np.dtype("bool")
 
 __version__ = "0.1.0"
+_tune_malloc()
 from . import optim  # noqa: E402
 from . import nn  # noqa: E402
 from .serialization import save, load  # noqa: E402

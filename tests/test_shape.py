@@ -280,3 +280,14 @@ def test_pad_refuses_bad_widths_and_modes(backend):
         F.pad(x, (-1, 1))
     with pytest.raises(ValueError, match="reflect"):
         F.pad(x, (1, 1), mode="reflect")
+
+
+def test_reshape_gives_its_gradient_the_memory_order_of_its_input(backend):
+    # A convolution's output is a batch-last view; flattening it for a Linear and
+    # backpropagating should hand back a gradient in that same memory order.
+    base = mg.tensor(np.random.default_rng(0).standard_normal((3, 4, 5, 2)), requires_grad=True)
+    x = base.permute(3, 0, 1, 2)                       # (2, 3, 4, 5), batch innermost
+    y = x.reshape(2, -1)
+    (g,) = mg.grad(y, x, grad_outputs=mg.ones(2, 60, dtype=mg.float64))
+    assert g.data.strides == x.data.strides
+    assert mg.gradgradcheck(lambda t: (t.permute(3, 0, 1, 2).reshape(2, -1) ** 2), (base,))
