@@ -231,3 +231,13 @@ def test_infogan_writes_the_code_sweep_figures_each_epoch(trained):
     assert all(size == (10 * cell + 4, 10 * cell + 4) for size in sizes.values())
     records = read_steplog(trained["infogan"] / "log.jsonl")
     assert all(r["loss_info"] > 0 and 0 <= r["acc_category"] <= 1 for r in records)
+
+
+def test_infogan_latent_walk_moves_the_noise_and_keeps_one_category_per_row():
+    import numpy as np
+    from minigan.gan.cli import COMMON_DEFAULTS
+    from minigan.gan.infogan import InfoGAN
+    from minigan.gan.sampling import latent_walk
+    model = InfoGAN({**COMMON_DEFAULTS, "z_dim": 62})
+    images, labels = latent_walk(model, rows=3, steps=4)
+    assert images.shape == (12, 1, 28, 28) and labels is None

@@ -50,6 +50,15 @@ class GANModel:
     def generate(self, z, labels=None):
         raise NotImplementedError(f"{type(self).__name__} must define generate")
 
+    def walk_inputs(self, noise, rows):
+        """Generator inputs for a latent walk: `noise` (n, z_dim) NumPy, slerped along
+        each row; `rows` (n,) the row of each image. Conditional models draw one digit
+        per row. Models whose latent holds more than noise (InfoGAN) extend it here."""
+        z = mg.tensor(noise.astype(np.float32))
+        if not self.conditional:
+            return z, None
+        return z, mg.tensor((rows % self.num_classes).astype(np.int64))
+
     def epoch_figures(self, out_dir, epoch):
         """Extra pictures a model draws at the end of each epoch (InfoGAN's code
         sweeps, LAPGAN's pyramid levels ...), written into out_dir. None by default."""

@@ -175,6 +175,12 @@ class InfoGAN(GANModel):
                                 mg.tensor(categories.astype(np.int64)),
                                 mg.tensor(continuous.astype(np.float32)))
 
+    def walk_inputs(self, noise, rows):
+        """A latent walk moves the noise only: category = the row, continuous codes 0."""
+        categories = rows % self.num_categories
+        return self._latent_from_numpy(noise, categories,
+                                       np.zeros((len(noise), self.num_continuous))), None
+
     def fixed_inputs(self, n, seed):
         """Fixed latents for the epoch grids: noise and continuous codes from `seed`, and
         the category = the column (i % 10), so each column of the 10-wide grid is one code."""

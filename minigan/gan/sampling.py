@@ -78,14 +78,12 @@ def latent_walk(model, rows=8, steps=10, seed=0):
     """A grid of `rows` walks, each `steps` images slerping between two random z.
     Conditional models keep one digit per row. Returns (images, labels or None)."""
     rng = np.random.default_rng(seed)
-    z = np.stack([slerp(a, b, t)
-                  for a, b in zip(rng.standard_normal((rows, model.z_dim)),
-                                  rng.standard_normal((rows, model.z_dim)))
-                  for t in np.linspace(0, 1, steps)]).astype(np.float32)
-    labels = None
-    if model.conditional:
-        labels = np.repeat(np.arange(rows) % model.num_classes, steps).astype(np.int64)
+    noise = np.stack([slerp(a, b, t)
+                      for a, b in zip(rng.standard_normal((rows, model.z_dim)),
+                                      rng.standard_normal((rows, model.z_dim)))
+                      for t in np.linspace(0, 1, steps)])
+    z, labels = model.walk_inputs(noise, np.repeat(np.arange(rows), steps))
     model.eval()
     with mg.no_grad():
-        images = model.generate(mg.tensor(z), None if labels is None else mg.tensor(labels))
-    return images.numpy(), labels
+        images = model.generate(z, labels)
+    return images.numpy(), None if labels is None else labels.numpy()
