@@ -124,6 +124,17 @@ def test_lapgan_generates_each_level_in_range(backend):
         assert x.numpy().min() >= -1.0 and x.numpy().max() <= 1.0
 
 
+def test_generated_bands_keep_the_coarser_image(backend):
+    mg.manual_seed(0)
+    model = LAPGAN(CONFIG)
+    coarse = upsample(mg.randn(3, 1, 7, 7))
+    band = model.generators[1](mg.randn(3, 1, 14, 14), coarse)
+    assert band.shape == (3, 1, 14, 14) and np.abs(band.numpy()).max() > 0
+    np.testing.assert_allclose(downsample(band).numpy(), 0.0, atol=1e-6)
+    np.testing.assert_allclose(downsample(coarse + band).numpy(), downsample(coarse).numpy(),
+                               atol=1e-6)
+
+
 def test_one_lapgan_step_changes_all_six_networks(mnist_batch):
     real, labels = mg.tensor(mnist_batch[0]), mg.tensor(mnist_batch[1])
     names, metrics = networks_changed_by_one_step(LAPGAN, CONFIG, real, labels)

@@ -1,7 +1,7 @@
-"""Sample-quality metrics: the Fréchet distance, Inception Score, coverage, the classifier and its cache.
+"""Sample-quality metrics: Fréchet distance, Inception Score, coverage, the classifier, its cache.
 
 The real classifier (trained on all of MNIST) is never trained here: a tiny one
-trained for 50 steps on 3,200 digits stands in for it.
+trained for 50 steps on 3,200 digits stands in for it (the tests marked slow).
 """
 import os
 import subprocess
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan.data import MNIST
+from minigan.data import MNIST, Subset
 from minigan.data.loader import images_to_float
 from minigan.metrics import (class_counts, class_coverage, conditional_accuracy, evaluate_model,
                              evaluate_samples, feature_statistics, frechet_distance,
@@ -165,16 +165,6 @@ def test_conditional_accuracy_is_the_fraction_classified_as_asked():
 
 # --- the classifier ---------------------------------------------------------------------
 
-class ArrayDataset:
-    """The dataset protocol of minigan.data.DataLoader over given arrays."""
-
-    def __init__(self, images, labels):
-        self.images, self.labels = images, labels
-
-    def arrays(self):
-        return self.images, self.labels
-
-
 @pytest.fixture(scope="module")
 def mnist():
     try:
@@ -187,9 +177,7 @@ def mnist():
 def small_sets(mnist):
     """(3,200 training digits, 1,000 test digits, 500 other training digits)."""
     train, test = mnist
-    return (ArrayDataset(train.images[:3200], train.labels[:3200]),
-            ArrayDataset(test.images[:1000], test.labels[:1000]),
-            ArrayDataset(train.images[3200:3700], train.labels[3200:3700]))
+    return Subset(train, range(3200)), Subset(test, range(1000)), Subset(train, range(3200, 3700))
 
 
 def train_tiny(train_set, test_set, max_steps=50, **kwargs):
@@ -231,34 +219,36 @@ def test_classify_gives_the_same_features_and_probabilities_on_numpy_and_strict(
     np.testing.assert_allclose(results["strict"][1], probabilities, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_classifier_learns_mnist_well_above_chance_in_50_steps(tiny_classifier):
     assert tiny_classifier.test_accuracy > 0.8
     assert not tiny_classifier.training
 
 
+@pytest.mark.slow
 def test_training_the_classifier_leaves_the_random_generator_as_it_was(small_sets):
     train_set, test_set, _ = small_sets
     mg.manual_seed(123)
     expected = mg.randn(4).numpy()
     mg.manual_seed(123)
-    train_tiny(ArrayDataset(train_set.images[:128], train_set.labels[:128]),
-               ArrayDataset(test_set.images[:50], test_set.labels[:50]), max_steps=2)
+    train_tiny(Subset(train_set, range(128)), Subset(test_set, range(50)), max_steps=2)
     np.testing.assert_array_equal(mg.randn(4).numpy(), expected)
 
 
+@pytest.mark.slow
 def test_training_is_reproducible_from_its_seed(small_sets):
     train_set, test_set, _ = small_sets
-    tiny_train = ArrayDataset(train_set.images[:256], train_set.labels[:256])
-    tiny_test = ArrayDataset(test_set.images[:50], test_set.labels[:50])
+    tiny_train, tiny_test = Subset(train_set, range(256)), Subset(test_set, range(50))
     first = train_tiny(tiny_train, tiny_test, max_steps=3).state_dict()
     second = train_tiny(tiny_train, tiny_test, max_steps=3).state_dict()
     for name in first:
         np.testing.assert_array_equal(first[name].numpy(), second[name].numpy())
 
 
+@pytest.mark.slow
 def test_reference_statistics_describe_the_test_features(tiny_classifier, small_sets):
     _, test_set, _ = small_sets
-    features, _ = classify(tiny_classifier, images_to_float(test_set.images)[:, None])
+    features, _ = classify(tiny_classifier, images_to_float(test_set.arrays()[0])[:, None])
     np.testing.assert_allclose(tiny_classifier.test_feature_mean, features.mean(0), rtol=1e-10)
     assert tiny_classifier.test_feature_cov.shape == (128, 128)
     assert 0 < tiny_classifier.test_set_frechet_distance < 50
@@ -281,6 +271,7 @@ def assert_same_classifier(loaded, original):
     assert not loaded.training
 
 
+@pytest.mark.slow
 def test_cached_classifier_loads_without_training(tiny_classifier, tmp_path, monkeypatch):
     save_classifier(tiny_classifier, cache_path(tmp_path))
     monkeypatch.setattr(classifier_module, "train_classifier", fail_to_train)
@@ -290,11 +281,11 @@ def test_cached_classifier_loads_without_training(tiny_classifier, tmp_path, mon
     assert_same_classifier(load_classifier(), tiny_classifier)
 
 
+@pytest.mark.slow
 def test_first_use_trains_saves_and_then_reuses_the_classifier(small_sets, tmp_path, monkeypatch,
                                                                capsys):
     train_set, test_set, _ = small_sets
-    sets = {True: ArrayDataset(train_set.images[:256], train_set.labels[:256]),
-            False: ArrayDataset(test_set.images[:100], test_set.labels[:100])}
+    sets = {True: Subset(train_set, range(256)), False: Subset(test_set, range(100))}
     monkeypatch.setattr(classifier_module, "MNIST", lambda root, train: sets[train])
     monkeypatch.setattr(classifier_module, "train_classifier",
                         lambda train, test: train_tiny(train, test, max_steps=2))
@@ -305,6 +296,7 @@ def test_first_use_trains_saves_and_then_reuses_the_classifier(small_sets, tmp_p
     assert_same_classifier(load_classifier(cache_dir=tmp_path / "cache"), trained)
 
 
+@pytest.mark.slow
 def test_a_cache_of_another_format_version_or_a_corrupt_one_is_not_used(tiny_classifier, tmp_path,
                                                                         monkeypatch, capsys):
     path = cache_path(tmp_path)
@@ -348,11 +340,12 @@ def test_evaluate_samples_rejects_bad_labels_with_clear_errors(labels, error, me
         evaluate_samples(np.zeros((4, 1, 28, 28), np.float32), labels)
 
 
+@pytest.mark.slow
 def test_real_digits_score_better_than_noise(tiny_classifier, small_sets):
-    _, test_set, _ = small_sets
-    real = images_to_float(test_set.images[:400])[:, None]
+    images, labels = small_sets[1].arrays()
+    real = images_to_float(images[:400])[:, None]
     noise = np.random.default_rng(6).uniform(-1, 1, real.shape).astype(np.float32)
-    real_scores = evaluate_samples(real, test_set.labels[:400], classifier=tiny_classifier)
+    real_scores = evaluate_samples(real, labels[:400], classifier=tiny_classifier)
     noise_scores = evaluate_samples(noise, classifier=tiny_classifier)
     assert real_scores["frechet_distance"] < noise_scores["frechet_distance"] / 10
     # A classifier trained for 50 steps is not confident: real digits score ~4, noise ~1.
@@ -387,10 +380,10 @@ class DigitCopier:
         return mg.tensor(np.stack(picks))
 
 
+@pytest.mark.slow
 def test_evaluate_model_asks_a_conditional_model_for_each_digit_equally(tiny_classifier,
                                                                           small_sets):
-    _, test_set, _ = small_sets
-    model = DigitCopier(test_set.images, test_set.labels)
+    model = DigitCopier(*small_sets[1].arrays())
     scores = evaluate_model(model, n=200, classifier=tiny_classifier)
     assert scores["num_samples"] == 200
     assert scores["conditional_accuracy"] > 0.8
@@ -399,12 +392,13 @@ def test_evaluate_model_asks_a_conditional_model_for_each_digit_equally(tiny_cla
 
 # --- examples/evaluate.py ----------------------------------------------------------------
 
+@pytest.mark.slow
 def test_evaluate_program_prints_one_score_per_line(tiny_classifier, small_sets, tmp_path):
-    _, test_set, _ = small_sets
+    images, labels = small_sets[1].arrays()
     save_classifier(tiny_classifier, cache_path(tmp_path / "cache"))
-    np.save(tmp_path / "samples.npy", images_to_float(test_set.images[:300])[:, None])
-    np.save(tmp_path / "labels.npy", test_set.labels[:300])
-    np.save(tmp_path / "bad.npy", test_set.images[:300])
+    np.save(tmp_path / "samples.npy", images_to_float(images[:300])[:, None])
+    np.save(tmp_path / "labels.npy", labels[:300])
+    np.save(tmp_path / "bad.npy", images[:300])
     env = {**os.environ, "MINIGAN_CACHE": str(tmp_path / "cache"),
            "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     program = [sys.executable, str(REPO / "examples" / "evaluate.py")]

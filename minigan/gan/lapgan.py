@@ -21,7 +21,7 @@ of the coarser generator.
 
     level 0 (7x7):  G0: z (100) -> 7x7 image;  D0: 7x7 image -> logit
     level k (14, 28): l = up(x_coarse), the condition (a real one in training)
-        Gk: [l, noise plane] (2, H, W) -> the band h (1, H, W)
+        Gk: [l, noise plane] (2, H, W) -> the band h (1, H, W), zero mean in every 2x2 block
         Dk: [l, h] (2, H, W) -> logit: real bands h from the pyramid vs Gk's
 
 Sampling (`generate_pyramid`) runs coarse to fine from z:
@@ -35,11 +35,12 @@ drawn with new noise each time.
 Networks (the paper's CIFAR-10 models, scaled to MNIST; BatchNorm as in DCGAN):
     G0: Linear(z, 256, no bias) -> BN -> ReLU -> Linear(256, 256, no bias) -> BN -> ReLU
         -> Linear(256, 49) -> tanh -> (1, 7, 7)
-    D0: Flatten (49) -> Linear(49, 256) -> LeakyReLU(0.2) -> Linear(256, 256) -> LeakyReLU(0.2)
-        -> Linear(256, 1)
+    D0: Flatten (49) -> Linear(49, 256) -> LeakyReLU(0.2) -> Linear(256, 256, no bias) -> BN
+        -> LeakyReLU(0.2) -> Linear(256, 1)   (without the BN, as DCGAN's D has, D0 stayed at
+        chance, loss log 4, for a whole epoch while G0 wandered; with it D0 learns)
     Gk: Conv2d(2, c, 3, 1, 1, no bias) -> BN -> ReLU -> Conv2d(c, c, 3, 1, 1, no bias) -> BN
-        -> ReLU -> Conv2d(c, 1, 3, 1, 1): the band, same size (c = 32 at 14x14, 16 at 28x28:
-        full-resolution convolutions are costly on a CPU, and a band is simple detail)
+        -> ReLU -> Conv2d(c, 1, 3, 1, 1) -> r, the band h = r - up(down(r)) (c = 32 at 14x14,
+        16 at 28x28: full-resolution convolutions are costly on a CPU; a band is simple detail)
     Dk: Conv2d(2, 32, 4, 2, 1) -> LeakyReLU(0.2) -> Conv2d(32, 64, 4, 2, 1, no bias) -> BN
         -> LeakyReLU(0.2) -> Linear(64 * H/4 * W/4, 1)       (H/4 rounded down: 3 or 7)
 
@@ -117,7 +118,8 @@ class CoarseDiscriminator(nn.Module):
         super().__init__()
         self.net = nn.Sequential(
             nn.Flatten(), nn.Linear(49, hidden), nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1),
+            nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, 1),
         )
 
     def forward(self, images, coarse=None):
@@ -126,7 +128,12 @@ class CoarseDiscriminator(nn.Module):
 
 class BandGenerator(nn.Module):
     """Levels 1, 2: (noise (N, 1, H, W), coarse = up(coarser image) (N, 1, H, W))
-    -> the band (N, 1, H, W) to add to `coarse`. Size-preserving 3x3 convolutions."""
+    -> the band (N, 1, H, W) to add to `coarse`. Size-preserving 3x3 convolutions.
+
+    The network's output r is projected onto the bands, h = r - up(down(r)), whose
+    2x2-block means are 0 as every real band's are (see `laplacian_pyramid`).
+    Otherwise D could tell a fake band by its block sums alone; and with it,
+    down(coarse + h) is the coarser image exactly, so detail never shifts the thumbnail."""
 
     def __init__(self, channels=32):
         super().__init__()
@@ -138,7 +145,8 @@ class BandGenerator(nn.Module):
         )
 
     def forward(self, noise, coarse):
-        return self.net(mg.cat([coarse, noise], 1))
+        r = self.net(mg.cat([coarse, noise], 1))
+        return r - upsample(downsample(r))
 
 
 class BandDiscriminator(nn.Module):
