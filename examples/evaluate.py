@@ -31,11 +31,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     mg.set_backend(args.backend)
-    images = np.load(args.samples)
-    labels = None if args.labels is None else np.load(args.labels)
     try:
+        images = np.load(args.samples)
+        labels = None if args.labels is None else np.load(args.labels)
         results = evaluate_samples(images, labels, data=args.data)
-    except (TypeError, ValueError) as error:
+    except (OSError, TypeError, ValueError) as error:  # a missing file, or bad contents
         print(f"error: {error}", file=sys.stderr)
         return 2
     for key, value in results.items():

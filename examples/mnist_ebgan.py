@@ -1,7 +1,7 @@
 """Train a EBGAN (an autoencoder discriminator) on MNIST and watch it learn to draw digits.
 
     python examples/mnist_ebgan.py --epochs 5
-    python examples/mnist_ebgan.py --epochs 5 --margin 1
+    python examples/mnist_ebgan.py --epochs 5 --margin 0.5
     python examples/mnist_ebgan.py --generate 64 --nice
 
 Writes runs/ebgan/: samples/epoch_NNN.png, progress.gif, losses.png, log.jsonl,

@@ -94,9 +94,13 @@ def main(model_cls, argv=None):
     mg.set_backend(args.backend)
     mg.manual_seed(args.seed)
     config = vars(args)
-    try:
-        if args.generate is not None or args.interpolate:
+    if args.generate is not None or args.interpolate:
+        try:
             return _generate(model_cls, config)
+        except (OSError, ValueError) as error:  # no checkpoint, another model's, --nice without D
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    try:
         return _train(model_cls, config)
     except TrainingDiverged as error:
         print(f"\nerror: {error}", file=sys.stderr)

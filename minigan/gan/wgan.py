@@ -21,7 +21,9 @@ Networks: the DCGAN's (dcgan.py). Its discriminator already ends in a plain
 Linear layer, so it is used unchanged as the critic; the paper's DCGAN critic
 keeps BatchNorm too. The paper's settings: RMSprop (momentum-based optimizers
 made training unstable), lr 5e-5, 5 critic steps per generator step, c = 0.01,
-batch 64 (here 128, the common default). The authors' code also gives the
+batch 64 (the default here too: every critic step takes a fresh batch, so an
+epoch holds only len(data) / (64 * 5) generator steps, and at lr 5e-5 the
+generator needs every one of them). The authors' code also gives the
 critic 100 steps for the first 25 generator steps and every 500th; this file
 keeps the plain 5 to stay on the shared `d_steps` schedule.
 """
@@ -65,7 +67,7 @@ class WGAN(GANModel):
     """
 
     name = "wgan"
-    defaults = {"lr": 5e-5, "d_steps": 5}
+    defaults = {"lr": 5e-5, "d_steps": 5, "batch_size": 64}
     plot_keys = ("loss_d", "loss_g", "W")
     progress_keys = ("loss_d", "loss_g", "W")
 
