@@ -26,7 +26,7 @@ import minigan.functional as F
 from minigan import nn
 
 from .cgan import CGAN
-from .dcgan import Generator
+from .dcgan import Generator, discriminator_layers
 from .losses import d_loss, g_loss_non_saturating, mean_probability
 
 
@@ -53,14 +53,7 @@ class AuxiliaryClassifierDiscriminator(nn.Module):
 
     def __init__(self, num_classes=10):
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 64, 4, 2, 1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(64, 128, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(128),
-            nn.LeakyReLU(0.2),
-            nn.Flatten(),
-        )
+        self.body = nn.Sequential(*discriminator_layers(1), nn.Flatten())
         self.adversarial = nn.Linear(128 * 7 * 7, 1)
         self.classifier = nn.Linear(128 * 7 * 7, num_classes)
 

@@ -37,17 +37,29 @@ class Generator(nn.Module):
         return self.net(z)
 
 
+def discriminator_layers(in_channels=1):
+    """The DCGAN discriminator's convolutions, (N, in_channels, 28, 28) -> (N, 128, 7, 7).
+
+    A list, to be unpacked into an nn.Sequential: ACGAN, InfoGAN and EBGAN build
+    on the same stack, and the layers keep their Sequential indices (0-4) and so
+    the state-dict names of the same modules written in PyTorch.
+    """
+    return [
+        nn.Conv2d(in_channels, 64, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(128),
+        nn.LeakyReLU(0.2),
+    ]
+
+
 class Discriminator(nn.Module):
     """images (N, in_channels, 28, 28) -> logits (N, 1)."""
 
     def __init__(self, in_channels=1):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(in_channels, 64, 4, 2, 1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(64, 128, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(128),
-            nn.LeakyReLU(0.2),
+            *discriminator_layers(in_channels),
             nn.Flatten(),
             nn.Linear(128 * 7 * 7, 1),
         )

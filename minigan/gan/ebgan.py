@@ -41,7 +41,7 @@ from minigan import nn, optim
 import minigan.functional as F
 
 from .base import GANModel, init_dcgan_weights
-from .dcgan import Generator
+from .dcgan import Generator, discriminator_layers
 from .wgan import positive_float
 
 
@@ -78,13 +78,7 @@ class Autoencoder(nn.Module):
 
     def __init__(self, in_channels=1):
         super().__init__()
-        self.encoder = nn.Sequential(
-            nn.Conv2d(in_channels, 64, 4, 2, 1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(64, 128, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(128),
-            nn.LeakyReLU(0.2),
-        )
+        self.encoder = nn.Sequential(*discriminator_layers(in_channels))
         self.decoder = nn.Sequential(
             nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False),
             nn.BatchNorm2d(64),

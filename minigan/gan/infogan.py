@@ -53,7 +53,7 @@ import minigan.functional as F
 from minigan import nn, optim
 
 from .base import GANModel, init_dcgan_weights
-from .dcgan import Generator
+from .dcgan import Generator, discriminator_layers
 from .images import save_grid
 from .losses import d_loss, g_loss_non_saturating, mean_probability
 
@@ -87,14 +87,7 @@ class InfoGANDiscriminator(nn.Module):
     def __init__(self, num_categories=10, num_continuous=2):
         super().__init__()
         self.num_categories = num_categories
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 64, 4, 2, 1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(64, 128, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(128),
-            nn.LeakyReLU(0.2),
-            nn.Flatten(),
-        )
+        self.body = nn.Sequential(*discriminator_layers(1), nn.Flatten())
         self.adversarial = nn.Linear(128 * 7 * 7, 1)
         self.q = nn.Sequential(
             nn.Linear(128 * 7 * 7, 128, bias=False),
