@@ -1,5 +1,9 @@
-"""Helpers for tests: float64 inputs on the current backend, torch conversion."""
+"""Helpers for tests: float64 inputs on the current backend, torch conversion, and
+running the training programs."""
+import os
+
 import numpy as np
+import pytest
 
 import minigan as mg
 
@@ -88,3 +92,33 @@ def _or_zeros(g, x):
     if g is None:
         return np.zeros(x.shape)
     return g.numpy() if isinstance(g, mg.Tensor) else g.detach().numpy(force=True)
+
+
+# --- running the training programs (tests/test_gan_training.py, test_family_*.py) ---
+
+needs_mnist = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"),
+                                 reason="MNIST not found (set MINIGAN_DATA)")
+
+
+def run_program(model_cls, out, *args, options=(), backend="numpy"):
+    """Run the model's example program: `options` (a test file's small settings), then
+    --out and --backend, then `args`. Returns its exit status."""
+    from minigan.gan import main
+    argv = list(options) + ["--out", str(out), "--backend", backend] + [str(a) for a in args]
+    with mg.use_backend(backend):
+        return main(model_cls, argv)
+
+
+def checkpoint_weights(out):
+    """{"net.key": array} of every network's state in OUT/checkpoint.npz."""
+    from minigan.gan.checkpoint import load_checkpoint
+    state = load_checkpoint(os.path.join(out, "checkpoint.npz"))
+    return {f"{net}.{k}": v.numpy() for net, sd in state["networks"].items() for k, v in sd.items()}
+
+
+def initial_weights(model_cls, config):
+    """The weights a run with `config` starts from: main() seeds, then builds the model."""
+    mg.manual_seed(config["seed"])
+    model = model_cls(config)
+    return {f"{net}.{k}": v.numpy() for net, module in model.networks.items()
+            for k, v in module.state_dict().items()}

@@ -4,8 +4,8 @@ losses that make each model what it is, checked against numbers worked out by ha
 The training runs use a small slice of MNIST (--train-size 24 at batch 8: one epoch of
 3 steps, so the end-of-epoch figures are drawn too); each model is trained once per file.
 """
+import functools
 import math
-import os
 
 import numpy as np
 import pytest
@@ -13,7 +13,6 @@ from PIL import Image
 
 import minigan as mg
 import minigan.functional as F
-from minigan.gan import main
 from minigan.gan.acgan import ACGAN, auxiliary_class_loss
 from minigan.gan.checkpoint import load_checkpoint
 from minigan.gan.gan import GAN
@@ -21,23 +20,14 @@ from minigan.gan.infogan import InfoGAN, information_loss
 from minigan.gan.losses import g_loss_minimax, g_loss_non_saturating
 from minigan.gan.steplog import read_steplog
 
-needs_mnist = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"),
-                                 reason="MNIST not found (set MINIGAN_DATA)")
+from .helpers import checkpoint_weights, initial_weights, needs_mnist, run_program
 
 SMALL = ["--batch-size", "8", "--train-size", "24", "--no-eval", "--max-steps", "3",
          "--epochs", "1"]
 MODELS = {"gan": GAN, "acgan": ACGAN, "infogan": InfoGAN}
 
 
-def run(model_cls, out, *args, backend="numpy"):
-    argv = SMALL + ["--out", str(out), "--backend", backend] + [str(a) for a in args]
-    with mg.use_backend(backend):
-        return main(model_cls, argv)
-
-
-def weights(out):
-    state = load_checkpoint(os.path.join(out, "checkpoint.npz"))
-    return {net: {k: v.numpy() for k, v in sd.items()} for net, sd in state["networks"].items()}
+run = functools.partial(run_program, options=SMALL)
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +54,13 @@ def test_a_few_steps_change_every_network_and_keep_the_losses_finite(trained, na
             assert math.isfinite(record[key]), (key, record)
     state = load_checkpoint(out / "checkpoint.npz")
     with mg.use_backend("numpy"):
-        mg.manual_seed(state["config"]["seed"])  # as main() does: the run's initial weights
-        initial = {net: {k: v.numpy() for k, v in module.state_dict().items()}
-                   for net, module in model_cls(state["config"]).networks.items()}
-    after = weights(out)
-    assert initial.keys() == after.keys() == {"G", "D"}
-    for net in initial:
-        changed = [k for k in initial[net] if not np.array_equal(initial[net][k], after[net][k])]
+        initial = initial_weights(model_cls, state["config"])
+    after = checkpoint_weights(out)
+    assert initial.keys() == after.keys()
+    assert {key.split(".")[0] for key in initial} == {"G", "D"}
+    for net in ("G", "D"):
+        changed = [k for k in initial
+                   if k.startswith(net + ".") and not np.array_equal(initial[k], after[k])]
         assert changed, f"no weight of {name}'s {net} changed in 3 steps"
     assert (out / "samples" / "epoch_001.png").exists() and (out / "losses.png").exists()
 

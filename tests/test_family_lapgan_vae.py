@@ -4,6 +4,7 @@ reparameterisation, a few training steps on real MNIST, and generation from the 
 The end-to-end runs follow tests/test_gan_training.py: a small slice of MNIST at batch 8,
 so the whole file takes seconds; sample quality is judged by real training runs.
 """
+import functools
 import math
 import os
 import runpy
@@ -16,7 +17,6 @@ from PIL import Image
 
 import minigan as mg
 from minigan.data import MNIST
-from minigan.gan import main
 from minigan.gan.checkpoint import load_checkpoint
 from minigan.gan.cvae_gan import (CVAEGAN, class_mean_feature_matching, class_means,
                                   mean_feature_matching)
@@ -26,17 +26,13 @@ from minigan.gan.steplog import read_steplog
 from minigan.gan.vae import (CVAE, VAE, bernoulli_reconstruction_loss, kl_divergence,
                              reparameterize)
 
-needs_mnist = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"),
-                                 reason="MNIST not found (set MINIGAN_DATA)")
+from .helpers import needs_mnist, run_program
 
 SMALL = ["--batch-size", "8", "--train-size", "32", "--no-eval", "--z-dim", "16"]
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def run(model_cls, out, *args, backend="numpy"):
-    argv = SMALL + ["--out", str(out), "--backend", backend] + [str(a) for a in args]
-    with mg.use_backend(backend):
-        return main(model_cls, argv)
+run = functools.partial(run_program, options=SMALL)
 
 
 def changed_networks(model_cls, out):

@@ -2,14 +2,13 @@
 model's own piece (weight clipping, the gradient penalty, the margin loss and the
 pull-away term) against hand-computed values and finite differences.
 """
-import os
+import functools
 
 import numpy as np
 import pytest
 
 import minigan as mg
 from minigan import nn
-from minigan.gan import main
 from minigan.gan.checkpoint import load_checkpoint
 from minigan.gan.ebgan import EBGAN, margin_loss, pull_away_term, reconstruction_energy
 from minigan.gan.losses import gradient_penalty
@@ -17,31 +16,12 @@ from minigan.gan.steplog import read_steplog
 from minigan.gan.wgan import WGAN, clip_weights_
 from minigan.gan.wgan_gp import WGANGP
 
-needs_mnist = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"),
-                                 reason="MNIST not found (set MINIGAN_DATA)")
+from .helpers import checkpoint_weights, initial_weights, needs_mnist, run_program
 
 SMALL = ["--train-size", "32", "--batch-size", "8", "--no-eval", "--z-dim", "16"]
 
 
-def run(model_cls, out, *args, backend="numpy"):
-    argv = SMALL + ["--out", str(out), "--backend", backend] + [str(a) for a in args]
-    with mg.use_backend(backend):
-        return main(model_cls, argv)
-
-
-def trained_weights(out):
-    state = load_checkpoint(os.path.join(out, "checkpoint.npz"))
-    weights = {f"{net}.{k}": v.numpy() for net, sd in state["networks"].items()
-               for k, v in sd.items()}
-    return weights, state["config"]
-
-
-def initial_weights(model_cls, config):
-    """The weights a run starts from: the CLI seeds the generator, then builds the model."""
-    mg.manual_seed(config["seed"])
-    model = model_cls(config)
-    return {f"{net}.{k}": v.numpy() for net, module in model.networks.items()
-            for k, v in module.state_dict().items()}
+run = functools.partial(run_program, options=SMALL)
 
 
 # --- training and generation, end to end ----------------------------------------------
@@ -64,7 +44,8 @@ def test_a_few_steps_change_both_networks_and_generate_gives_images(
                                                                        critic_steps))
     assert all(np.isfinite(v) for r in records for v in r.values())
 
-    after, config = trained_weights(tmp_path)
+    after = checkpoint_weights(tmp_path)
+    config = load_checkpoint(tmp_path / "checkpoint.npz")["config"]
     assert config["d_steps"] == critic_steps
     before = initial_weights(model_cls, config)
     assert before.keys() == after.keys()
@@ -90,7 +71,7 @@ def test_a_few_steps_change_both_networks_and_generate_gives_images(
 @needs_mnist
 def test_wgan_keeps_every_critic_weight_within_the_clip_and_reports_w(tmp_path):
     assert run(WGAN, tmp_path, "--epochs", "1", "--max-steps", "2", "--clip", "0.003") == 0
-    weights, _ = trained_weights(tmp_path)
+    weights = checkpoint_weights(tmp_path)
     critic = {k: v for k, v in weights.items()
               if k.startswith("D.") and "running" not in k and "num_batches" not in k}
     assert max(np.abs(v).max() for v in critic.values()) <= 0.003

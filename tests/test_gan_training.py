@@ -3,6 +3,7 @@
 Each run trains on a small slice of MNIST (--train-size) at a small batch so the
 whole file takes seconds; quality is measured by the benchmarks, not here.
 """
+import functools
 import json
 import os
 
@@ -10,10 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import minigan as mg
-from minigan.gan import CGAN, DCGAN, main
+from minigan.gan import CGAN, DCGAN
 from minigan.gan.checkpoint import load_checkpoint
 from minigan.gan.steplog import read_steplog
+
+from .helpers import checkpoint_weights, run_program
 
 pytestmark = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"),
                                 reason="MNIST not found (set MINIGAN_DATA)")
@@ -21,20 +23,12 @@ pytestmark = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"),
 SMALL = ["--batch-size", "8", "--train-size", "32", "--no-eval", "--z-dim", "16"]
 
 
-def run(model_cls, out, *args, backend="numpy"):
-    argv = SMALL + ["--out", str(out), "--backend", backend] + [str(a) for a in args]
-    with mg.use_backend(backend):
-        return main(model_cls, argv)
-
-
-def weights(out):
-    state = load_checkpoint(os.path.join(out, "checkpoint.npz"))
-    return {f"{net}.{k}": v.numpy() for net, sd in state["networks"].items() for k, v in sd.items()}
+run = functools.partial(run_program, options=SMALL)
 
 
 @pytest.mark.parametrize("backend", ["numpy", "strict"])
 @pytest.mark.parametrize("model_cls", [DCGAN, CGAN])
-def test_one_epoch_writes_every_output_and_changes_the_weights(tmp_path, model_cls, backend):
+def test_one_epoch_writes_every_output_and_changes_the_checkpoint_weights(tmp_path, model_cls, backend):
     assert run(model_cls, tmp_path, "--epochs", "1", backend=backend) == 0
     samples = tmp_path / "samples" / "epoch_001.png"
     assert samples.exists() and (tmp_path / "progress.gif").exists()
@@ -46,7 +40,7 @@ def test_one_epoch_writes_every_output_and_changes_the_weights(tmp_path, model_c
     assert (state["epoch"], state["batch"], state["step"]) == (1, 0, 4)
     assert state["config"]["batch_size"] == 8
     fresh = model_cls({**state["config"]})
-    trained = weights(tmp_path)
+    trained = checkpoint_weights(tmp_path)
     before = fresh.networks["G"].state_dict()
     assert not np.allclose(before["net.0.weight"].numpy(), trained["G.net.0.weight"])
     if model_cls is CGAN:  # one row per digit: 10 rows of 10 (28*2 px + padding each)
@@ -57,7 +51,7 @@ def test_resume_mid_epoch_is_bit_identical_to_an_uninterrupted_run(tmp_path):
     run(DCGAN, tmp_path / "straight", "--epochs", "2", "--max-steps", "6")
     run(DCGAN, tmp_path / "resumed", "--epochs", "2", "--max-steps", "3")
     run(DCGAN, tmp_path / "resumed", "--epochs", "2", "--max-steps", "6", "--resume")
-    a, b = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
+    a, b = checkpoint_weights(tmp_path / "straight"), checkpoint_weights(tmp_path / "resumed")
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
@@ -69,7 +63,7 @@ def test_resume_at_an_epoch_boundary_is_bit_identical(tmp_path):
     run(DCGAN, tmp_path / "straight", "--epochs", "2")
     run(DCGAN, tmp_path / "resumed", "--epochs", "1")
     run(DCGAN, tmp_path / "resumed", "--epochs", "2", "--resume")
-    a, b = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
+    a, b = checkpoint_weights(tmp_path / "straight"), checkpoint_weights(tmp_path / "resumed")
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     assert (tmp_path / "resumed" / "samples" / "epoch_002.png").exists()
@@ -77,7 +71,7 @@ def test_resume_at_an_epoch_boundary_is_bit_identical(tmp_path):
 
 def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
     run(DCGAN, tmp_path, "--epochs", "1")
-    good = weights(tmp_path)
+    good = checkpoint_weights(tmp_path)
     original = DCGAN.train_step
 
     def poisoned(self, real, labels, step):
@@ -92,7 +86,7 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, c
     message = capsys.readouterr().err
     assert "diverged at epoch 2, step 6" in message and "loss_d = nan" in message
     assert "checkpoint" in message and "is kept" in message
-    after = weights(tmp_path)
+    after = checkpoint_weights(tmp_path)
     for key in good:
         np.testing.assert_array_equal(good[key], after[key])
 
