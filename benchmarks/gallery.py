@@ -10,7 +10,7 @@ For every run found it reads
   - checkpoint.npz    the trained generator; 20 samples from seed 0 (conditional
                       models: the digits 0..9 twice) become NAME.png, 10 across;
   - quality.json      the scores the training program printed at the end of the
-                      run (10,000 samples, `minigan.metrics.evaluate_model`); if it
+                      run (10,000 samples, `minigan.train.evaluate_model`); if it
                       is missing or older than the checkpoint, it evaluates now;
   - log.jsonl         the time of the run's last epoch (each record carries the
                       seconds since its epoch began); for the LONGER runs, that of
@@ -29,10 +29,8 @@ import numpy as np
 import minigan as mg
 from minigan.gan import (ACGAN, CGAN, CVAE, CVAEGAN, DCGAN, EBGAN, GAN, LAPGAN, VAE, WGAN,
                          InfoGAN, WGANGP)
-from minigan.gan.checkpoint import load_checkpoint, restore
-from minigan.gan.images import save_grid
-from minigan.gan.sampling import generate_samples
-from minigan.gan.steplog import read_steplog
+from minigan.train import generate_samples, load_checkpoint, read_steplog, restore
+from minigan.viz import save_grid
 
 PAPERS = {
     "DCGAN": "Radford et al. 2015", "CGAN": "Mirza & Osindero 2014",
@@ -101,7 +99,7 @@ def quality(model, run_dir, data=None):
     if os.path.exists(path) and os.path.getmtime(path) >= os.path.getmtime(checkpoint):
         with open(path) as f:
             return json.load(f)
-    from minigan.metrics import evaluate_model
+    from minigan.train import evaluate_model
     print(f"{run_dir}: evaluating 10,000 samples", file=sys.stderr)
     mg.manual_seed(0)
     results = evaluate_model(model, n=10000, data=data)

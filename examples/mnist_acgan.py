@@ -9,8 +9,8 @@ in minigan/gan/acgan.py.
 """
 import sys
 
-from minigan.gan import main
 from minigan.gan.acgan import ACGAN
+from minigan.train import main
 
 if __name__ == "__main__":
     sys.exit(main(ACGAN))

@@ -7,7 +7,8 @@ Sample grids have one row per digit. The model is in minigan/gan/cgan.py.
 """
 import sys
 
-from minigan.gan import CGAN, main
+from minigan.gan import CGAN
+from minigan.train import main
 
 if __name__ == "__main__":
     sys.exit(main(CGAN))

@@ -9,8 +9,8 @@ Sample grids have one row per digit. The model is in minigan/gan/cvae_gan.py.
 """
 import sys
 
-from minigan.gan import main
 from minigan.gan.cvae_gan import CVAEGAN
+from minigan.train import main
 
 if __name__ == "__main__":
     sys.exit(main(CVAEGAN))

@@ -8,7 +8,8 @@ checkpoint.npz. `--help` lists every option. The model is in minigan/gan/dcgan.p
 """
 import sys
 
-from minigan.gan import DCGAN, main
+from minigan.gan import DCGAN
+from minigan.train import main
 
 if __name__ == "__main__":
     sys.exit(main(DCGAN))

@@ -10,8 +10,8 @@ minigan/gan/gan.py.
 """
 import sys
 
-from minigan.gan import main
 from minigan.gan.gan import GAN
+from minigan.train import main
 
 if __name__ == "__main__":
     sys.exit(main(GAN))

@@ -9,8 +9,8 @@ checkpoint.npz. `--help` lists every option. The model is in minigan/gan/infogan
 """
 import sys
 
-from minigan.gan import main
 from minigan.gan.infogan import InfoGAN
+from minigan.train import main
 
 if __name__ == "__main__":
     sys.exit(main(InfoGAN))

@@ -9,8 +9,8 @@ Writes runs/lapgan/: samples/epoch_NNN.png, pyramid/epoch_NNN.png (samples at
 """
 import sys
 
-from minigan.gan import main
 from minigan.gan.lapgan import LAPGAN
+from minigan.train import main
 
 if __name__ == "__main__":
     sys.exit(main(LAPGAN))

@@ -12,8 +12,8 @@ again with --generate to sample from a CVAE run. `--help` lists every option.
 import argparse
 import sys
 
-from minigan.gan import main
 from minigan.gan.vae import CVAE, VAE
+from minigan.train import main
 
 if __name__ == "__main__":
     choose = argparse.ArgumentParser(add_help=False)

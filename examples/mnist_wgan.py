@@ -9,8 +9,8 @@ checkpoint.npz. `--help` lists every option. The model is in minigan/gan/wgan.py
 """
 import sys
 
-from minigan.gan import main
 from minigan.gan.wgan import WGAN
+from minigan.train import main
 
 if __name__ == "__main__":
     sys.exit(main(WGAN))

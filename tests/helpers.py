@@ -103,7 +103,7 @@ needs_mnist = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"),
 def run_program(model_cls, out, *args, options=(), backend="numpy"):
     """Run the model's example program: `options` (a test file's small settings), then
     --out and --backend, then `args`. Returns its exit status."""
-    from minigan.gan import main
+    from minigan.train import main
     argv = list(options) + ["--out", str(out), "--backend", backend] + [str(a) for a in args]
     with mg.use_backend(backend):
         return main(model_cls, argv)
@@ -111,7 +111,7 @@ def run_program(model_cls, out, *args, options=(), backend="numpy"):
 
 def checkpoint_weights(out):
     """{"net.key": array} of every network's state in OUT/checkpoint.npz."""
-    from minigan.gan.checkpoint import load_checkpoint
+    from minigan.train import load_checkpoint
     state = load_checkpoint(os.path.join(out, "checkpoint.npz"))
     return {f"{net}.{k}": v.numpy() for net, sd in state["networks"].items() for k, v in sd.items()}
 

@@ -14,11 +14,10 @@ from PIL import Image
 import minigan as mg
 import minigan.functional as F
 from minigan.gan.acgan import ACGAN, auxiliary_class_loss
-from minigan.gan.checkpoint import load_checkpoint
+from minigan.train import load_checkpoint, read_steplog
 from minigan.gan.gan import GAN
 from minigan.gan.infogan import InfoGAN, information_loss
 from minigan.gan.losses import g_loss_minimax, g_loss_non_saturating
-from minigan.gan.steplog import read_steplog
 
 from .helpers import checkpoint_weights, initial_weights, needs_mnist, run_program
 
@@ -225,9 +224,9 @@ def test_infogan_writes_the_code_sweep_figures_each_epoch(trained):
 
 def test_infogan_latent_walk_moves_the_noise_and_keeps_one_category_per_row():
     import numpy as np
-    from minigan.gan.cli import COMMON_DEFAULTS
+    from minigan.train import COMMON_DEFAULTS
     from minigan.gan.infogan import InfoGAN
-    from minigan.gan.sampling import latent_walk
+    from minigan.train import latent_walk
     model = InfoGAN({**COMMON_DEFAULTS, "z_dim": 62})
     images, labels = latent_walk(model, rows=3, steps=4)
     assert images.shape == (12, 1, 28, 28) and labels is None

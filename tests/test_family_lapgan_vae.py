@@ -17,12 +17,11 @@ from PIL import Image
 
 import minigan as mg
 from minigan.data import MNIST
-from minigan.gan.checkpoint import load_checkpoint
+from minigan.train import load_checkpoint, read_steplog
 from minigan.gan.cvae_gan import (CVAEGAN, class_mean_feature_matching, class_means,
                                   mean_feature_matching)
 from minigan.gan.lapgan import (LAPGAN, downsample, gaussian_pyramid, laplacian_pyramid,
                                 reconstruct, upsample)
-from minigan.gan.steplog import read_steplog
 from minigan.gan.vae import (CVAE, VAE, bernoulli_reconstruction_loss, kl_divergence,
                              reparameterize)
 

@@ -9,10 +9,9 @@ import pytest
 
 import minigan as mg
 from minigan import nn
-from minigan.gan.checkpoint import load_checkpoint
+from minigan.train import load_checkpoint, read_steplog
 from minigan.gan.ebgan import EBGAN, margin_loss, pull_away_term, reconstruction_energy
 from minigan.gan.losses import gradient_penalty
-from minigan.gan.steplog import read_steplog
 from minigan.gan.wgan import WGAN, clip_weights_
 from minigan.gan.wgan_gp import WGANGP
 

@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 
 from minigan.gan import CGAN, DCGAN
-from minigan.gan.checkpoint import load_checkpoint
-from minigan.gan.steplog import read_steplog
+from minigan.train import load_checkpoint, read_steplog
 
 from .helpers import checkpoint_weights, run_program
 

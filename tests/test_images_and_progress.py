@@ -7,10 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.gan.images import make_grid, save_gif, save_grid
-from minigan.gan.plot import moving_average, nice_ticks, plot_losses
-from minigan.gan.progress import ProgressBar, format_duration, format_metric
-from minigan.gan.steplog import StepLog, read_steplog
+from minigan.viz import make_grid, moving_average, nice_ticks, plot_losses, save_gif, save_grid
+from minigan.train import format_duration, format_metric, ProgressBar, read_steplog, StepLog
 
 
 # ---- make_grid -------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import pytest
 import minigan as mg
 from minigan.data import MNIST, Subset
 from minigan.data.loader import images_to_float
-from minigan.metrics import (class_counts, class_coverage, conditional_accuracy, evaluate_model,
+from minigan.train import evaluate_model
+from minigan.metrics import (class_counts, class_coverage, conditional_accuracy,
                              evaluate_samples, feature_statistics, frechet_distance,
                              inception_score, load_classifier)
 from minigan.metrics import classifier as classifier_module

@@ -1,13 +1,19 @@
-"""GANs on minigan: the models, their losses, and the one training loop they share.
+"""GANs on minigan: the models, their networks and the adversarial losses.
 
-    base.py        GANModel: what a model gives the training loop
+Each model is one file on the `GANModel` base; the loop that trains them all is
+`minigan.train`, and the pictures they draw come from `minigan.viz`.
+
+    base.py        GANModel: what a model gives the training loop; the DCGAN initialisation
     losses.py      the adversarial losses (BCE, non-saturating, Wasserstein, gradient penalty)
-    dcgan.py       the MNIST DCGAN                cgan.py   its conditional version
-    gan.py, acgan.py, infogan.py, wgan.py, wgan_gp.py, ebgan.py, lapgan.py,
-    vae.py, cvae_gan.py                           the family built on them
-    trainer.py     the training loop              checkpoint.py   save/resume
-    sampling.py    samples, --nice, latent walks  cli.py    the programs' command line
-    images.py, plot.py, progress.py, steplog.py   what a run shows and writes
+    dcgan.py       the MNIST DCGAN (Radford et al. 2015)
+    cgan.py        its conditional version (Mirza & Osindero 2014)
+    gan.py         Goodfellow's MLP GAN, minimax or non-saturating loss
+    acgan.py, infogan.py, wgan.py, wgan_gp.py, ebgan.py, lapgan.py, vae.py, cvae_gan.py
+                   the rest of the family, each built from the pieces above
+
+    from minigan.gan import DCGAN
+    from minigan.train import main
+    main(DCGAN)            # the command line of examples/mnist_dcgan.py
 """
 from .base import GANModel, init_dcgan_weights
 from .dcgan import DCGAN, Generator, Discriminator
@@ -21,5 +27,3 @@ from .ebgan import EBGAN
 from .lapgan import LAPGAN
 from .vae import VAE, CVAE
 from .cvae_gan import CVAEGAN
-from .trainer import Trainer, TrainingDiverged
-from .cli import main

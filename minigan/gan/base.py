@@ -3,7 +3,7 @@
 A model owns its networks and optimizers and knows how to take one training
 step on a batch of real images. Everything else (epochs, progress bar, step
 log, sample grids, checkpoints, resume, generation) is the same for every GAN
-and lives once in `trainer.py` and `cli.py`.
+and lives once in `minigan/train/` (trainer.py, cli.py).
 
 To add a model, subclass GANModel and define:
 
@@ -19,7 +19,7 @@ import minigan as mg
 
 
 class GANModel:
-    """Base class of the models trained by `minigan.gan.Trainer`."""
+    """Base class of the models trained by `minigan.train.Trainer`."""
 
     name = "gan"
     conditional = False            # draws the digit it is asked for

@@ -51,10 +51,10 @@ import numpy as np
 import minigan as mg
 import minigan.functional as F
 from minigan import nn, optim
+from minigan.viz import save_grid
 
 from .base import GANModel, init_dcgan_weights
 from .dcgan import Generator, discriminator_layers
-from .images import save_grid
 from .losses import d_loss, g_loss_non_saturating, mean_probability
 
 SWEEP_STEPS = 10      # columns of a continuous-code sweep

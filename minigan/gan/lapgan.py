@@ -55,9 +55,9 @@ import numpy as np
 import minigan as mg
 import minigan.functional as F
 from minigan import nn, optim
+from minigan.viz import save_grid
 
 from .base import GANModel, init_dcgan_weights
-from .images import save_grid
 from .losses import d_loss, g_loss_non_saturating, mean_probability
 
 SIZES = (7, 14, 28)  # the pyramid's levels, coarse to fine

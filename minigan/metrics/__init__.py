@@ -3,16 +3,18 @@
     classifier.py  the MNIST CNN (written with minigan), trained once and cached
     frechet.py     the Fréchet distance between two Gaussians of features (FID's formula)
     scores.py      Inception Score, class counts and coverage, conditional accuracy
-    evaluate.py    all of them at once, for an array of samples or a generator
+    evaluate.py    all of them at once, for an array of samples
 
-    from minigan.metrics import evaluate_model
-    evaluate_model(model)   # {'frechet_distance': ..., 'inception_score': ..., ...}
+    from minigan.metrics import evaluate_samples
+    evaluate_samples(images)   # {'frechet_distance': ..., 'inception_score': ..., ...}
+
+(`minigan.train.evaluate_model(model)` draws the samples from a trained model first.)
 """
 from .classifier import MNISTClassifier, load_classifier, train_classifier
-from .evaluate import evaluate_model, evaluate_samples
+from .evaluate import evaluate_samples
 from .frechet import feature_statistics, frechet_distance
 from .scores import class_counts, class_coverage, conditional_accuracy, inception_score
 
-__all__ = ["load_classifier", "evaluate_samples", "evaluate_model", "frechet_distance",
+__all__ = ["load_classifier", "evaluate_samples", "frechet_distance",
            "inception_score", "class_coverage", "conditional_accuracy", "class_counts",
            "feature_statistics", "MNISTClassifier", "train_classifier"]

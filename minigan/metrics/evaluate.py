@@ -1,8 +1,9 @@
-"""How good are a GAN's samples? Every score at once, from images or from a model.
+"""How good are a GAN's samples? Every score at once, from an array of images.
+
+(`minigan.train.evaluate_model` draws the samples from a model and calls this.)
 
     results = evaluate_samples(images)              # NumPy (N, 1, 28, 28) in [-1, 1]
     results = evaluate_samples(images, labels)      # + conditional_accuracy
-    results = evaluate_model(model, n=10000)        # draws the samples itself
 
 `results` is a dict of plain Python values (ready for json.dump):
 
@@ -58,33 +59,6 @@ def evaluate_samples(images, labels=None, data=None, classifier=None, batch_size
     results["test_set_frechet_distance"] = float(classifier.test_set_frechet_distance)
     results["num_samples"] = len(images)
     return results
-
-
-def evaluate_model(model, n=10000, data=None, classifier=None):
-    """Draw n samples from a generator (a `minigan.gan.GANModel`) and score them.
-
-    Conditional models are asked for each digit equally often (n / 10 of each,
-    sorted by label), and their conditional_accuracy is reported too. The
-    networks are put back in the train/eval mode they were in.
-    """
-    # Imported here: the metrics work on arrays and need the GAN package only for this.
-    from minigan.gan.sampling import generate_samples
-
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"evaluate_model: expected n to be an integer >= 2, got {n!r}")
-    if classifier is None:
-        classifier = load_classifier(data)  # first, so a missing dataset fails before sampling
-    labels = None
-    if model.conditional:
-        labels = (np.arange(n) * model.num_classes // n).astype(np.int64)
-    networks = getattr(model, "networks", {})
-    modes = {name: net.training for name, net in networks.items()}
-    try:
-        images = generate_samples(model, n, labels)
-    finally:
-        for name, net in networks.items():
-            net.train(modes[name])
-    return evaluate_samples(images, labels, classifier=classifier)
 
 
 def check_images(images):

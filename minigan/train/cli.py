@@ -18,9 +18,9 @@ import sys
 import numpy as np
 
 import minigan as mg
+from minigan.viz import save_grid
 
 from .checkpoint import load_checkpoint, restore
-from .images import save_grid
 from .sampling import generate_samples, latent_walk, nicest_samples
 from .trainer import Trainer, TrainingDiverged
 
@@ -116,7 +116,7 @@ def _train(model_cls, config):
 
 
 def _report_quality(model, config):
-    from minigan.metrics import evaluate_model
+    from .quality import evaluate_model
     print("evaluating samples with the project's MNIST classifier ...", file=sys.stderr)
     results = evaluate_model(model, n=config["eval_samples"], data=config.get("data"))
     for key, value in results.items():

@@ -16,10 +16,9 @@ import time
 
 import minigan as mg
 from minigan.data import MNIST, DataLoader, Subset
+from minigan.viz import plot_losses, save_gif, save_grid
 
 from .checkpoint import load_checkpoint, restore, save_checkpoint
-from .images import save_gif, save_grid
-from .plot import plot_losses
 from .progress import ProgressBar
 from .steplog import StepLog, read_steplog
 
