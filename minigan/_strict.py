@@ -11,6 +11,7 @@ Only `to_device` (NumPy -> strict) and `to_numpy` (strict -> NumPy) cross.
 `strict_numpy` is the array module (`xp`) of this backend: `strict_numpy.exp`
 calls `numpy.exp` on the wrapped arrays and wraps the result again.
 """
+import threading
 import types
 
 import numpy as np
@@ -255,3 +256,155 @@ class StrictModule:
 
 
 strict_numpy = StrictModule(np)
+
+
+# --- random numbers: CuPy's Generator, as it really is ---------------------------------
+#
+# cupy.random.default_rng(seed) gives a cupy.random.Generator over a cuRAND bit
+# generator whose state lives in device memory. It has no `state` dict to read
+# or set (`bit_generator.state` is a *method* returning a device pointer, so
+# json.dumps of it raises TypeError), it cannot be pickled or deep-copied (the
+# bit generator holds a threading.Lock), and it has fewer methods than NumPy's
+# Generator: no normal, choice, permutation, shuffle, bytes. The classes below
+# are exactly that surface, drawing from NumPy's PCG64 (so numpy and strict give
+# the same numbers from the same seed), and every draw is a device (strict) array.
+
+class StrictBitGenerator:
+    """cupy.random.BitGenerator's surface: random_raw and a state() device pointer."""
+
+    def __init__(self, seed=None):
+        self.lock = threading.Lock()  # as CuPy's: what makes pickling fail
+        self._numpy = np.random.default_rng(seed)
+
+    def __setattr__(self, name, value):
+        if name == "state":
+            raise TypeError(
+                "strict backend: a CuPy bit generator has no settable state (its state "
+                "is device memory); re-seed with default_rng(seed) instead")
+        object.__setattr__(self, name, value)
+
+    def state(self):
+        """A pointer to the device memory holding the state, as in CuPy (not its contents)."""
+        return id(self._numpy)
+
+    def random_raw(self, size=None, output=True):
+        raw = self._numpy.integers(0, 2**31, size=() if size is None else size, dtype=np.int32)
+        return StrictArray(raw) if output else None
+
+
+def _device_parameter(value, name):
+    """CuPy's distributions take device arrays or Python scalars, never NumPy arrays."""
+    if type(value) is StrictArray:
+        return value._a
+    if isinstance(value, (bool, int, float)):
+        return value
+    raise TypeError(f"{name} is required to be a cupy.ndarray or a scalar")
+
+
+class StrictGenerator:
+    """cupy.random.Generator(bit_generator): CuPy's methods and signatures only."""
+
+    def __init__(self, bit_generator):
+        self.bit_generator = bit_generator
+
+    def _numpy(self):
+        return self.bit_generator._numpy
+
+    def random(self, size=None, dtype=np.float64, out=None):
+        return _into(self._numpy().random(_size(size), dtype=np.dtype(dtype)), out)
+
+    def uniform(self, low=0.0, high=1.0, size=None, dtype=np.float64):
+        low, high = _device_parameter(low, "low"), _device_parameter(high, "high")
+        return StrictArray(np.asarray(self._numpy().uniform(low, high, size)).astype(dtype))
+
+    def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
+        return StrictArray(np.asarray(self._numpy().integers(
+            int(low), None if high is None else int(high), _size(size), dtype=dtype,
+            endpoint=endpoint)))
+
+    def standard_normal(self, size=None, dtype=np.float64, out=None):
+        if np.dtype(dtype).char not in "fd":
+            raise TypeError(f"Unsupported dtype {np.dtype(dtype).name} for standard_normal")
+        return _into(self._numpy().standard_normal(_size(size), dtype=np.dtype(dtype)), out)
+
+    def standard_exponential(self, size=None, dtype=np.float64, method="inv", out=None):
+        if method == "zig":
+            raise NotImplementedError("Ziggurat method is not supported")
+        return _into(self._numpy().standard_exponential(
+            _size(size), dtype=np.dtype(dtype), method="inv"), out)
+
+    def standard_gamma(self, shape, size=None, dtype=np.float64, out=None):
+        shape = _device_parameter(shape, "shape")
+        return _into(np.asarray(self._numpy().standard_gamma(shape, size)).astype(dtype), out)
+
+    def beta(self, a, b, size=None, dtype=np.float64):
+        return self._distribution("beta", (a, "a"), (b, "b"), size=size, dtype=dtype)
+
+    def binomial(self, n, p, size=None):
+        return self._distribution("binomial", (n, "n"), (p, "p"), size=size)
+
+    def chisquare(self, df, size=None):
+        return self._distribution("chisquare", (df, "df"), size=size)
+
+    def dirichlet(self, alpha, size=None):
+        return self._distribution("dirichlet", (alpha, "alpha"), size=size)
+
+    def exponential(self, scale=1.0, size=None):
+        return self._distribution("exponential", (scale, "scale"), size=size)
+
+    def f(self, dfnum, dfden, size=None):
+        return self._distribution("f", (dfnum, "dfnum"), (dfden, "dfden"), size=size)
+
+    def gamma(self, shape, scale=1.0, size=None):
+        return self._distribution("gamma", (shape, "shape"), (scale, "scale"), size=size)
+
+    def geometric(self, p, size=None):
+        return self._distribution("geometric", (p, "p"), size=size)
+
+    def hypergeometric(self, ngood, nbad, nsample, size=None):
+        return self._distribution("hypergeometric", (ngood, "ngood"), (nbad, "nbad"),
+                                  (nsample, "nsample"), size=size)
+
+    def logseries(self, p, size=None):
+        return self._distribution("logseries", (p, "p"), size=size)
+
+    def poisson(self, lam=1.0, size=None):
+        return self._distribution("poisson", (lam, "lam"), size=size)
+
+    def power(self, a, size=None):
+        return self._distribution("power", (a, "a"), size=size)
+
+    def _distribution(self, name, *params, size=None, dtype=None):
+        values = [_device_parameter(value, label) for value, label in params]
+        result = np.asarray(getattr(self._numpy(), name)(*values, size=size))
+        return StrictArray(result if dtype is None else result.astype(dtype))
+
+
+def _size(size):
+    return () if size is None else size  # CuPy draws a 0-d array, never a Python scalar
+
+
+def _into(array, out):
+    array = np.asarray(array)
+    if out is None:
+        return StrictArray(array)
+    out._a[...] = array
+    return out
+
+
+def default_rng(seed=None):
+    """cupy.random.default_rng: a Generator over a fresh bit generator seeded by `seed`
+    (an int, a sequence of ints, or a numpy.random.SeedSequence)."""
+    return StrictGenerator(StrictBitGenerator(seed))
+
+
+class _StrictRandomModule(StrictModule):
+    """`strict_numpy.random`: NumPy's legacy functions wrapped, CuPy's Generator API."""
+
+    default_rng = staticmethod(default_rng)
+    Generator = StrictGenerator
+    BitGenerator = StrictBitGenerator
+    XORWOW = MRG32k3a = Philox4x3210 = StrictBitGenerator  # CuPy's three, one stand-in
+
+
+strict_numpy._cache["random"] = _StrictRandomModule(np.random)

@@ -8,10 +8,11 @@
 Ops never import numpy for computing: they ask `get_array_module(array)` for the
 module that owns their inputs. Creating new arrays (`mg.zeros`, `mg.randn`, ...)
 uses the current backend, chosen with `set_backend` or the `use_backend` context.
-Each backend has its own seeded random generator (`manual_seed` seeds them all).
+Each backend has its own seeded random generator (`manual_seed` seeds them all;
+`fork_rng` keeps them unchanged across a block).
 """
 import contextlib
-import json
+import numbers
 
 import numpy as np
 
@@ -49,32 +50,31 @@ class Backend:
             return np.array(array._a)
         return self.xp.asnumpy(array)
 
-    # Random numbers. numpy and strict draw from the same kind of generator,
-    # so the same seed gives the same numbers on both.
+    # Random numbers. Every backend has one generator, made by its own module's
+    # default_rng (strict's is CuPy's Generator, emulated: see `_strict.py`).
+    # numpy and strict draw from the same kind of bit generator, so the same seed
+    # gives the same numbers on both. A generator's state is never read or stored:
+    # CuPy's lives in device memory and cannot be serialized. Reproducibility comes
+    # from seeds instead: a run re-seeds before each step from (seed, step), see
+    # `manual_seed`.
     def seed(self, seed):
-        if self.name == "cupy":
-            self.rng = self.xp.random.default_rng(seed)
-        else:
+        """A fresh generator seeded by `seed`: an int or a tuple of ints (one stream per tuple)."""
+        if self.name == "numpy":
             self.rng = np.random.default_rng(seed)
-
-    def _from_rng(self, array):
-        return StrictArray(array) if self.name == "strict" else array
+        else:  # cupy, and strict standing in for it
+            # Philox is counter-based: seeding it is cheap, which matters when a
+            # run re-seeds every step (CuPy's default_rng, XORWOW, initialises its
+            # per-thread states by skip-ahead).
+            self.rng = self.xp.random.Generator(self.xp.random.Philox4x3210(seed))
 
     def randn(self, shape, dtype):
-        return self._from_rng(self.rng.standard_normal(shape, dtype=np.dtype(dtype)))
+        return self.rng.standard_normal(shape, dtype=np.dtype(dtype))
 
     def rand(self, shape, dtype):
-        return self._from_rng(self.rng.random(shape, dtype=np.dtype(dtype)))
+        return self.rng.random(shape, dtype=np.dtype(dtype))
 
     def randint(self, low, high, shape):
-        return self._from_rng(self.rng.integers(low, high, size=shape, dtype=np.int64))
-
-    def get_rng_state(self):
-        """The generator's state as a JSON string (storable in an .npz without pickle)."""
-        return json.dumps(self.rng.bit_generator.state)
-
-    def set_rng_state(self, state):
-        self.rng.bit_generator.state = json.loads(state)
+        return self.rng.integers(low, high, size=shape, dtype=np.int64)
 
     def __repr__(self):
         return f"<minigan backend {self.name!r}>"
@@ -164,9 +164,35 @@ def to_numpy(array):
 
 
 def manual_seed(seed):
-    """Seed the random generator of every backend (as torch.manual_seed does)."""
+    """Seed the random generator of every backend (as torch.manual_seed does).
+
+    seed: a non-negative int, or a tuple of them naming one of many independent
+    streams (NumPy's SeedSequence mixes the tuple): the trainer calls
+    manual_seed((seed, step)) before each step, so step s draws the same numbers
+    whether or not the run was stopped and resumed before it, on every backend,
+    with no generator state to save.
+    """
+    parts = seed if isinstance(seed, tuple) else (seed,)
+    if not parts or not all(isinstance(p, numbers.Integral) and not isinstance(p, bool)
+                            and p >= 0 for p in parts):
+        raise ValueError(f"manual_seed: expected a non-negative int or a tuple of them, "
+                         f"got {seed!r}")
+    seed = tuple(int(p) for p in parts) if isinstance(seed, tuple) else int(seed)
     for backend in _backends.values():
         backend.seed(seed)
+
+
+@contextlib.contextmanager
+def fork_rng():
+    """with fork_rng(): ...  -- draws inside the block leave every backend's generator
+    as it was (as torch.random.fork_rng): the generator objects themselves are put
+    back, so nothing is serialized (CuPy's generators cannot be)."""
+    saved = {name: backend.rng for name, backend in _backends.items()}
+    try:
+        yield
+    finally:
+        for name, rng in saved.items():
+            _backends[name].rng = rng
 
 
 def get_default_dtype():

@@ -137,10 +137,8 @@ def train_classifier(train_set, test_set, max_epochs=8, target_accuracy=TARGET_A
     order and dropout, and put back as it was afterwards, so training the
     classifier in the middle of a program does not change that program's draws.
     """
-    backend = _backend.get_backend()
-    saved_rng = backend.get_rng_state()
-    backend.seed(seed)
-    try:
+    with _backend.fork_rng():
+        _backend.get_backend().seed(seed)
         classifier = MNISTClassifier()
         optimizer = optim.Adam(classifier.parameters(), lr=lr)
         loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed)
@@ -169,8 +167,6 @@ def train_classifier(train_set, test_set, max_epochs=8, target_accuracy=TARGET_A
                 break
             if max_steps is not None and step >= max_steps:
                 break
-    finally:
-        backend.set_rng_state(saved_rng)
     classifier.eval()
     return classifier
 

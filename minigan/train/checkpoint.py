@@ -1,16 +1,18 @@
 """Training checkpoints: everything needed to continue a run exactly where it stopped.
 
 One `.npz` file (written atomically by `mg.save`) holds the networks, the
-optimizers' state, where the run is (epoch, batch, step), the random generator's
-state and the run's configuration. A run resumed from it computes bit for bit
-what the uninterrupted run would have: the data order depends only on
-(seed, epoch), and the generator state comes back as it was.
+optimizers' state, where the run is (epoch, batch, step) and the run's
+configuration. A run resumed from it computes bit for bit what the uninterrupted
+run would have, on every backend: the data order depends only on (seed, epoch),
+and the random numbers of step s only on (seed, s), because the trainer re-seeds
+before every step (`mg.manual_seed((seed, step))`). No generator state is stored:
+CuPy's generators keep theirs in device memory and cannot be serialized. (Older
+checkpoints also hold an "rng" entry, a NumPy generator's state; it is ignored.)
 """
 import json
 import os
 
 import minigan as mg
-from minigan import backend as _backend
 
 
 def save_checkpoint(path, model, config, epoch, batch, step):
@@ -22,7 +24,6 @@ def save_checkpoint(path, model, config, epoch, batch, step):
         "epoch": int(epoch),
         "batch": int(batch),
         "step": int(step),
-        "rng": _backend.get_backend().get_rng_state(),
     })
     mg.save(state, path)
 
@@ -42,10 +43,8 @@ def load_checkpoint(path):
 
 
 def restore(model, state, weights_only=False):
-    """Load a checkpoint's weights (and optimizers and RNG state) into `model`."""
+    """Load a checkpoint's weights (and, unless weights_only, the optimizers) into `model`."""
     if state["model"] != model.name:
         raise ValueError(
             f"the checkpoint was written by {state['model']!r}, not {model.name!r}")
     model.load_state_dict(state, weights_only=weights_only)
-    if not weights_only:
-        _backend.get_backend().set_rng_state(state["rng"])

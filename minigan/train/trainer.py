@@ -91,6 +91,7 @@ class Trainer:
             if i < batch:  # resuming mid-epoch: the order is the same, skip what was done
                 continue
             step += 1
+            mg.manual_seed((config["seed"], step))  # step s draws the same, resumed or not
             metrics = model.train_step(real, labels, step)
             self._check_finite(metrics, epoch, step)
             log.append({"step": step, "epoch": epoch + 1, **metrics,
