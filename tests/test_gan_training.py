@@ -134,7 +134,7 @@ def test_generate_without_a_checkpoint_says_where_it_looked(tmp_path, capsys):
 def test_bad_options_are_rejected_with_the_option_name(tmp_path, capsys):
     with pytest.raises(SystemExit):
         run(DCGAN, tmp_path, "--batch-size", "0")
-    assert "--batch-size must be at least 1" in capsys.readouterr().err
+    assert "argument --batch-size: expected an integer >= 1, got 0" in capsys.readouterr().err
 
 
 def test_the_config_of_a_run_is_kept_in_its_checkpoint(tmp_path):

@@ -2,9 +2,10 @@
 
 Where the files are looked for, in order (each folder, then its `mnist/` subfolder):
 
-    1. the `root` argument
-    2. the folder named by the environment variable MINIGAN_DATA
-    3. ~/.cache/minigan/mnist          (where downloads are saved)
+    1. the `root` argument, or when none is given, the folder named by the
+       environment variable MINIGAN_DATA (a folder asked for by name is not
+       second-guessed by the environment)
+    2. ~/.cache/minigan/mnist          (where downloads are saved)
 
 A file may be gzip-compressed (`train-images-idx3-ubyte.gz`) or not
 (`train-images-idx3-ubyte`). Every file is checked against the size and MD5 of
@@ -33,6 +34,10 @@ from minigan.data.loader import images_to_float
 
 class ChecksumError(ValueError):
     """A data file's content is not what it should be (corrupt, truncated, or a different file)."""
+
+
+class DataNotFoundError(RuntimeError):
+    """A data file is in none of the folders searched, and could not be downloaded."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +96,8 @@ class MNIST:
     labels  int64 (N,), digits 0..9
     dataset[i] -> (float32 image (1, 28, 28) in [-1, 1] as x / 127.5 - 1, int label)
 
-    Raises ChecksumError for a corrupt file, and RuntimeError, saying where to put
-    the files, when they are neither found nor downloadable.
+    Raises ChecksumError for a corrupt file, and DataNotFoundError (a RuntimeError),
+    saying where to put the files, when they are neither found nor downloadable.
     """
 
     files = MNIST_FILES
@@ -122,9 +127,10 @@ class MNIST:
 
 
 def search_folders(root, folder):
-    """The folders searched for a dataset's files, in order: root, $MINIGAN_DATA, the cache."""
+    """The folders searched for a dataset's files, in order: root (or else $MINIGAN_DATA),
+    then the cache."""
     bases = [Path(root).expanduser()] if root is not None else []
-    if os.environ.get("MINIGAN_DATA"):
+    if root is None and os.environ.get("MINIGAN_DATA"):
         bases.append(Path(os.environ["MINIGAN_DATA"]).expanduser())
     folders = [path for base in bases for path in (base, base / folder)]
     return folders + [cache_folder(folder)]
@@ -142,7 +148,8 @@ def load_file(file, folders, files, download):
             if path.is_file():
                 return verified_content(path.read_bytes(), file, source=path)
     if not download:
-        raise RuntimeError(_not_found_message(file, folders, files, "Downloading is off (download=False)."))
+        raise DataNotFoundError(_not_found_message(file, folders, files,
+                                                   "downloading is off (download=False)"))
     return download_file(file, folders, files)
 
 
@@ -191,17 +198,19 @@ def download_file(file, folders, files):
         with atomic_write(target) as f:
             f.write(raw)
         return content
-    attempts = "\n    ".join(failures)
-    raise RuntimeError(_not_found_message(file, folders, files, f"Every download failed:\n    {attempts}"))
+    attempts = "; ".join(failures)
+    raise DataNotFoundError(_not_found_message(file, folders, files,
+                                               f"Every download failed ({attempts})"))
 
 
 def _not_found_message(file, folders, files, what_happened):
-    searched = "\n    ".join(str(folder) for folder in folders)
-    names = "\n    ".join(f.name + ".gz" for f in files.all_files())
+    """One line: what is missing, where it was looked for, what happened, what to do."""
+    searched = ", ".join(str(folder) for folder in folders)
+    names = ", ".join(f.name + ".gz" for f in files.all_files())
     return (
-        f"{file.name}(.gz) was not found in any of these folders:\n    {searched}\n"
-        f"{what_happened}\n"
-        f"Put the four files (from any MNIST mirror, such as {files.mirrors[0]})\n    {names}\n"
-        f"(gzip-compressed or not) in {cache_folder(files.folder)}, or in a folder of your choice "
-        f"and point the environment variable MINIGAN_DATA at it (or pass root=that folder)."
+        f"{file.name}(.gz) was not found in any of {searched}; {what_happened}. "
+        f"Put the four files ({names}, gzip-compressed or not, from any MNIST mirror such as "
+        f"{files.mirrors[0]}) in {cache_folder(files.folder)}, or in a folder of your choice "
+        f"and point the environment variable MINIGAN_DATA at it (or pass root=that folder, "
+        f"--data in the programs)"
     )

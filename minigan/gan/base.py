@@ -9,6 +9,9 @@ To add a model, subclass GANModel and define:
 
     name               the program's name ("dcgan")
     defaults           option values that differ from the common ones (lr, d_steps ...)
+    common_options     which of the optional shared options it reads (--beta1, --d-steps,
+                       --nice); the program offers only those
+    learning_rates     {option: optimizers it sets}: what --resume may change (--lr, --g-lr)
     build(config)      make self.networks and self.optimizers
     train_step(real, labels, step) -> dict of float metrics (loss_d, loss_g, ...)
     generate(z, labels=None) -> images in [-1, 1], shape (N, 1, 28, 28)
@@ -26,6 +29,11 @@ class GANModel:
     num_classes = 10
     z_dim = 100
     defaults = {}                  # overrides of the common command-line defaults
+    # The optional shared options this model reads; an option it would ignore is not
+    # offered (WGAN's RMSprop has no beta1; the VAE has no D to step or to rank with).
+    common_options = ("beta1", "d_steps", "nice")
+    # The options that set a learning rate, and the optimizers each sets (None: all).
+    learning_rates = {"lr": None}
     plot_keys = ("loss_d", "loss_g")
     progress_keys = ("loss_d", "loss_g", "D(x)", "D(G(z))")
 

@@ -58,6 +58,7 @@ from .base import GANModel, init_dcgan_weights
 from .cgan import label_planes
 from .dcgan import Generator
 from .losses import d_loss, mean_probability
+from .options import nonnegative_float
 from .vae import kl_divergence, reparameterize
 
 FEATURES = 256
@@ -159,11 +160,11 @@ class CVAEGAN(GANModel):
     @classmethod
     def add_arguments(cls, parser):
         group = parser.add_argument_group("CVAE-GAN loss weights (the paper's defaults)")
-        group.add_argument("--kl-weight", type=float, default=3.0, help="lambda1, of L_KL")
-        group.add_argument("--recon-weight", type=float, default=1.0, help="lambda2, of L_G")
-        group.add_argument("--gd-weight", type=float, default=1e-3,
+        group.add_argument("--kl-weight", type=nonnegative_float, default=3.0, help="lambda1, of L_KL")
+        group.add_argument("--recon-weight", type=nonnegative_float, default=1.0, help="lambda2, of L_G")
+        group.add_argument("--gd-weight", type=nonnegative_float, default=1e-3,
                            help="lambda3, of L_GD (D's mean features)")
-        group.add_argument("--gc-weight", type=float, default=1e-3,
+        group.add_argument("--gc-weight", type=nonnegative_float, default=1e-3,
                            help="lambda4, of L_GC (C's per-class mean features)")
 
     def build(self, config):

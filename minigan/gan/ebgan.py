@@ -42,7 +42,7 @@ import minigan.functional as F
 
 from .base import GANModel, init_dcgan_weights
 from .dcgan import Generator, discriminator_layers
-from .wgan import positive_float
+from .options import nonnegative_float, positive_float
 
 
 def reconstruction_energy(images, reconstructions):
@@ -106,7 +106,7 @@ class EBGAN(GANModel):
     def add_arguments(cls, parser):
         parser.add_argument("--margin", type=positive_float, default=0.3,
                             help="m: fakes with energy above m cost the discriminator nothing")
-        parser.add_argument("--pt-weight", type=float, default=0.1,
+        parser.add_argument("--pt-weight", type=nonnegative_float, default=0.1,
                             help="lambda_PT, the weight of the pull-away term (0: none)")
 
     def build(self, config):

@@ -35,6 +35,7 @@ from minigan import nn, optim
 
 from .base import GANModel
 from .losses import d_loss, g_loss_minimax, g_loss_non_saturating, mean_probability
+from .options import unit_interval
 
 GENERATOR_LOSSES = {"non-saturating": g_loss_non_saturating, "minimax": g_loss_minimax}
 
@@ -86,7 +87,7 @@ class GAN(GANModel):
                            help="generator loss: -log D(G(z)) (non-saturating) or the "
                                 "paper's log(1 - D(G(z))) (minimax), whose gradient vanishes "
                                 "when D confidently rejects the fakes")
-        group.add_argument("--dropout", type=float, default=0.3,
+        group.add_argument("--dropout", type=unit_interval, default=0.3,
                            help="dropout probability after each hidden layer of D")
 
     def build(self, config):

@@ -56,6 +56,7 @@ from minigan.viz import save_grid
 from .base import GANModel, init_dcgan_weights
 from .dcgan import Generator, discriminator_layers
 from .losses import d_loss, g_loss_non_saturating, mean_probability
+from .options import nonnegative_float, positive_float
 
 SWEEP_STEPS = 10      # columns of a continuous-code sweep
 SWEEP_RANGE = 2.0     # a continuous code goes from -2 to 2 across a sweep
@@ -112,6 +113,7 @@ class InfoGAN(GANModel):
 
     name = "infogan"
     defaults = {"z_dim": 62}       # --z-dim is the noise size; the codes come on top
+    learning_rates = {"lr": ("D",), "g_lr": ("G",)}
     num_categories = 10
     num_continuous = 2
     plot_keys = ("loss_d", "loss_g", "loss_info")
@@ -120,11 +122,11 @@ class InfoGAN(GANModel):
     @classmethod
     def add_arguments(cls, parser):
         group = parser.add_argument_group("InfoGAN")
-        group.add_argument("--g-lr", type=float, default=1e-3,
+        group.add_argument("--g-lr", type=positive_float, default=1e-3,
                            help="the generator's learning rate (the paper's; --lr is D's and Q's)")
-        group.add_argument("--lambda-cat", type=float, default=1.0,
+        group.add_argument("--lambda-cat", type=nonnegative_float, default=1.0,
                            help="weight of the categorical code's information loss")
-        group.add_argument("--lambda-cont", type=float, default=0.1,
+        group.add_argument("--lambda-cont", type=nonnegative_float, default=0.1,
                            help="weight of the continuous codes' information loss")
 
     @property

@@ -120,6 +120,7 @@ class VAE(GANModel):
 
     name = "vae"
     defaults = {"lr": 1e-3, "beta1": 0.9, "z_dim": 20}
+    common_options = ("beta1",)    # one optimizer, no discriminator: no --d-steps, no --nice
     plot_keys = ("loss", "recon", "kl")
     progress_keys = ("loss", "recon", "kl")
 

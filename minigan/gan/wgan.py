@@ -27,8 +27,6 @@ generator needs every one of them). The authors' code also gives the
 critic 100 steps for the first 25 generator steps and every 500th; this file
 keeps the plain 5 to stay on the shared `d_steps` schedule.
 """
-import argparse
-
 import minigan as mg
 from minigan import optim
 from minigan.backend import get_array_module
@@ -36,14 +34,7 @@ from minigan.backend import get_array_module
 from .base import GANModel, init_dcgan_weights
 from .dcgan import Discriminator, Generator
 from .losses import critic_loss, wasserstein_g_loss
-
-
-def positive_float(text):
-    """An argparse type: a float > 0, or a clear error naming the value."""
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+from .options import positive_float
 
 
 def clip_weights_(module, clip_value):
@@ -68,6 +59,7 @@ class WGAN(GANModel):
 
     name = "wgan"
     defaults = {"lr": 5e-5, "d_steps": 5, "batch_size": 64}
+    common_options = ("d_steps", "nice")  # RMSprop: no --beta1
     plot_keys = ("loss_d", "loss_g", "W")
     progress_keys = ("loss_d", "loss_g", "W")
 

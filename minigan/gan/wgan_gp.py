@@ -32,7 +32,8 @@ from minigan import nn, optim
 from .base import init_dcgan_weights
 from .dcgan import Generator
 from .losses import critic_loss, gradient_penalty, wasserstein_g_loss
-from .wgan import WGAN, positive_float
+from .options import positive_float, unit_interval
+from .wgan import WGAN
 
 
 class Critic(nn.Module):
@@ -65,10 +66,11 @@ class WGANGP(WGAN):
     defaults = {"lr": 1e-4, "beta1": 0.0, "d_steps": 5}
     plot_keys = ("loss_d", "loss_g", "W", "gp")
     progress_keys = ("loss_d", "loss_g", "W", "gp")
+    common_options = ("beta1", "d_steps", "nice")  # Adam again
 
     @classmethod
     def add_arguments(cls, parser):
-        parser.add_argument("--beta2", type=float, default=0.9, help="Adam's beta2")
+        parser.add_argument("--beta2", type=unit_interval, default=0.9, help="Adam's beta2")
         parser.add_argument("--gp-weight", type=positive_float, default=10.0,
                             help="lambda, the weight of the gradient penalty")
 

@@ -2,6 +2,7 @@
 
     trainer.py     Trainer: epochs, the finite-loss guard, per-epoch outputs, resume
     cli.py         main(ModelClass): the command line of every program in examples/
+    config.py      on --resume: which options the checkpoint fixes and which may change
     checkpoint.py  save_checkpoint / load_checkpoint / restore: one atomic .npz per run
     steplog.py     StepLog: OUT/log.jsonl, one JSON line per step
     progress.py    ProgressBar: the line redrawn in place while an epoch runs
@@ -12,10 +13,11 @@
     from minigan.train import main
     main(DCGAN)    # what examples/mnist_dcgan.py runs
 """
-from .checkpoint import load_checkpoint, restore, save_checkpoint
+from .checkpoint import CheckpointWriteError, load_checkpoint, restore, save_checkpoint
 from .cli import COMMON_DEFAULTS, build_parser, main
+from .config import OptionError
 from .progress import ProgressBar, format_duration, format_metric
 from .quality import evaluate_model
 from .sampling import generate_samples, latent_walk, nicest_samples, score_samples, slerp
-from .steplog import StepLog, read_steplog
+from .steplog import StepLog, StepLogError, read_steplog
 from .trainer import Trainer, TrainingDiverged

@@ -13,6 +13,12 @@ import json
 import os
 
 import minigan as mg
+from minigan.serialization import CheckpointError
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (a full disk, a folder gone); the previous one,
+    if any, is untouched."""
 
 
 def save_checkpoint(path, model, config, epoch, batch, step):
@@ -25,26 +31,60 @@ def save_checkpoint(path, model, config, epoch, batch, step):
         "batch": int(batch),
         "step": int(step),
     })
-    mg.save(state, path)
+    try:
+        mg.save(state, path)  # atomic: a failed write leaves the previous file as it was
+    except OSError as error:
+        kept = (f"the previous checkpoint {path} is kept" if os.path.exists(path)
+                else "no checkpoint had been written yet")
+        raise CheckpointWriteError(
+            f"could not write the checkpoint {path} ({error.strerror or error}); {kept}"
+        ) from error
 
 
 def load_checkpoint(path):
-    """The checkpoint as a dict, with `config` decoded; a clear error if it is missing."""
+    """The checkpoint as a dict, with `config` decoded.
+
+    Raises FileNotFoundError if there is none, and CheckpointError (a ValueError)
+    naming the path for a file that is not a readable minigan training checkpoint.
+    """
+    path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"no checkpoint at {path}: train first (it is written at the end of every "
             "epoch), or pass --checkpoint PATH")
-    state = mg.load(path)
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    try:
+        state = mg.load(path)
+    except (CheckpointError, OSError):
+        raise
+    except Exception as error:  # whatever a damaged file makes the reader raise
+        raise CheckpointError(f"{path} is not a readable checkpoint: "
+                              f"{type(error).__name__}: {error}") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} is not a minigan training checkpoint "
+                              f"(it holds a {type(state).__name__}, not a dict)")
     for key in ("model", "config", "networks", "epoch", "step"):
         if key not in state:
-            raise ValueError(f"{path} is not a minigan training checkpoint (no {key!r} entry)")
-    state["config"] = json.loads(state["config"])
+            raise CheckpointError(f"{path} is not a minigan training checkpoint (no {key!r} entry)")
+    try:
+        state["config"] = json.loads(state["config"])
+    except (TypeError, ValueError):
+        state["config"] = None
+    if not isinstance(state["config"], dict):
+        raise CheckpointError(f"{path}: its 'config' entry is not the JSON of a run's options")
     return state
+
+
+def check_model(state, name, path):
+    """The checkpoint `state` (from `path`) must have been written by the model `name`."""
+    if state["model"] != name:
+        raise CheckpointError(
+            f"{path} was written by mnist_{state['model']}.py (model {state['model']!r}), "
+            f"not by this program's model {name!r}")
 
 
 def restore(model, state, weights_only=False):
     """Load a checkpoint's weights (and, unless weights_only, the optimizers) into `model`."""
-    if state["model"] != model.name:
-        raise ValueError(
-            f"the checkpoint was written by {state['model']!r}, not {model.name!r}")
+    check_model(state, model.name, "the checkpoint")
     model.load_state_dict(state, weights_only=weights_only)

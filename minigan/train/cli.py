@@ -18,10 +18,16 @@ import sys
 import numpy as np
 
 import minigan as mg
+from minigan.data.mnist import ChecksumError, DataNotFoundError
+from minigan.gan.options import positive_float, positive_int, unit_interval
 from minigan.viz import save_grid
 
-from .checkpoint import load_checkpoint, restore
+from .checkpoint import CheckpointError, check_model, load_checkpoint, restore
+from .config import (OptionError, check_batch_fits, check_out_folder, describe_files,
+                     given_options, holds_a_run, nothing_to_train, reconcile, remove_run,
+                     run_files)
 from .sampling import generate_samples, latent_walk, nicest_samples
+from .steplog import StepLogError, read_steplog
 from .trainer import Trainer, TrainingDiverged
 
 COMMON_DEFAULTS = {
@@ -30,81 +36,170 @@ COMMON_DEFAULTS = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as the one line every minigan program prints."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
 def build_parser(model_cls):
+    """The program's options: the shared ones the model reads (`model_cls.common_options`)
+    and the model's own (`model_cls.add_arguments`). --help shows every default."""
     defaults = {**COMMON_DEFAULTS, **model_cls.defaults}
-    p = argparse.ArgumentParser(
+    uses = set(model_cls.common_options)
+    p = Parser(
         prog=f"mnist_{model_cls.name}.py",
-        description=f"Train {model_cls.name.upper()} on MNIST, or sample from a trained one.",
+        description=f"Train {model_cls.name.upper()} on MNIST, or sample from a trained one. "
+                    "On --resume the options that define the run come from the checkpoint; "
+                    "--epochs, --max-steps, the learning rates and the evaluation may change.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train = p.add_argument_group("training")
-    train.add_argument("--epochs", type=int, default=defaults["epochs"])
-    train.add_argument("--batch-size", type=int, default=defaults["batch_size"])
-    train.add_argument("--lr", type=float, default=defaults["lr"], help="learning rate")
-    train.add_argument("--beta1", type=float, default=defaults["beta1"], help="Adam's beta1")
-    train.add_argument("--d-steps", type=int, default=defaults["d_steps"],
-                       help="discriminator (critic) steps per generator step")
-    train.add_argument("--z-dim", type=int, default=defaults["z_dim"], help="latent size")
-    train.add_argument("--seed", type=int, default=defaults["seed"])
+    train.add_argument("--epochs", type=positive_int, default=defaults["epochs"],
+                       help="passes over the training set")
+    train.add_argument("--batch-size", type=positive_int, default=defaults["batch_size"],
+                       help="images per step")
+    train.add_argument("--lr", type=positive_float, default=defaults["lr"],
+                       help="learning rate")
+    if "beta1" in uses:
+        train.add_argument("--beta1", type=unit_interval, default=defaults["beta1"],
+                           help="Adam's beta1, in [0, 1)")
+    if "d_steps" in uses:
+        train.add_argument("--d-steps", type=positive_int, default=defaults["d_steps"],
+                           help="discriminator (critic) steps per generator step")
+    train.add_argument("--z-dim", type=positive_int, default=defaults["z_dim"],
+                       help="latent size")
+    train.add_argument("--seed", type=int, default=defaults["seed"],
+                       help="seeds the weights, the data order and every random draw")
     train.add_argument("--backend", choices=("numpy", "cupy", "strict"),
-                       default=defaults["backend"])
+                       default=defaults["backend"],
+                       help="numpy (CPU), cupy (NVIDIA GPU) or strict (CPU, checked like a GPU)")
     train.add_argument("--data", default=None,
-                       help="folder with the MNIST files (default: $MINIGAN_DATA, the cache, "
-                            "or download)")
+                       help="folder with the MNIST files (none given: $MINIGAN_DATA, the "
+                            "cache, or download)")
     train.add_argument("--out", default=os.path.join("runs", model_cls.name),
                        help="folder for samples, logs and the checkpoint")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
-    train.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
-    train.add_argument("--train-size", type=int, default=None,
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in OUT/checkpoint.npz (or --checkpoint)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="start a new run in an OUT that holds one, deleting its files")
+    train.add_argument("--max-steps", type=positive_int, default=None,
+                       help="stop after this many steps")
+    train.add_argument("--train-size", type=positive_int, default=None,
                        help="train on the first N images only (quick experiments)")
-    train.add_argument("--no-eval", action="store_true",
+    train.add_argument("--no-eval", dest="no_eval", action="store_true", default=False,
                        help="skip the quality report at the end of training")
-    train.add_argument("--eval-samples", type=int, default=10000)
+    train.add_argument("--eval", dest="no_eval", action="store_false",
+                       default=argparse.SUPPRESS,  # --no-eval's dest: its default is shown there
+                       help="do the quality report, the default (on --resume: undoes the "
+                            "checkpoint's --no-eval)")
+    train.add_argument("--eval-samples", type=positive_int, default=10000,
+                       help="samples the quality report scores")
     gen = p.add_argument_group("generation (from a checkpoint, no training)")
-    gen.add_argument("--generate", type=int, metavar="N", default=None,
+    gen.add_argument("--generate", type=positive_int, metavar="N", default=None,
                      help="write N samples to OUT/samples.npy and OUT/grid.png")
-    gen.add_argument("--checkpoint", default=None, help="default: OUT/checkpoint.npz")
-    gen.add_argument("--nice", action="store_true",
-                     help="keep the best N of 20 N samples as ranked by the discriminator")
+    gen.add_argument("--checkpoint", default=None,
+                     help="the checkpoint --generate and --resume read (none given: "
+                          "OUT/checkpoint.npz)")
+    if "nice" in uses:
+        gen.add_argument("--nice", action="store_true",
+                         help="keep the best N of 20 N samples as ranked by the discriminator")
     gen.add_argument("--interpolate", action="store_true",
                      help="write a latent walk (slerp) grid to OUT/interpolation.png")
     if model_cls.conditional:
         gen.add_argument("--digit", type=int, default=None, choices=range(10),
-                         help="generate only this digit (default: N/10 of each)")
+                         help="generate only this digit (none given: N/10 of each)")
     model_cls.add_arguments(p)
     return p
 
 
-def _check_args(args, parser):
-    for name in ("epochs", "batch_size", "d_steps", "z_dim", "eval_samples"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    for name in ("max_steps", "train_size"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if args.lr <= 0:
-        parser.error(f"--lr must be positive, got {args.lr}")
-    if args.generate is not None and args.generate < 1:
-        parser.error(f"--generate N needs N >= 1, got {args.generate}")
+def _check_combinations(args):
+    """Options that would be ignored in this combination: OptionError."""
+    generating = args.generate is not None or args.interpolate
+    if generating and args.resume:
+        raise OptionError("--resume trains; --generate and --interpolate only sample: "
+                          "use one or the other")
+    if generating and args.overwrite:
+        raise OptionError("--overwrite starts a new training run; --generate and "
+                          "--interpolate only sample")
+    for name in ("nice", "digit"):
+        if getattr(args, name, None) not in (None, False) and args.generate is None:
+            raise OptionError(f"--{name} chooses what --generate N writes: add --generate N")
+    if args.checkpoint is not None and not (generating or args.resume):
+        raise OptionError("--checkpoint is read by --resume, --generate and --interpolate; "
+                          "a new run writes OUT/checkpoint.npz")
 
 
 def main(model_cls, argv=None):
     parser = build_parser(model_cls)
     args = parser.parse_args(argv)
-    _check_args(args, parser)
-    mg.set_backend(args.backend)
-    mg.manual_seed(args.seed)
-    config = vars(args)
-    if args.generate is not None or args.interpolate:
-        try:
-            return _generate(model_cls, config)
-        except (OSError, ValueError) as error:  # no checkpoint, another model's, --nice without D
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+    given = given_options(parser, argv)
     try:
+        _check_combinations(args)
+        try:
+            mg.set_backend(args.backend)
+        except (ImportError, RuntimeError) as error:  # no CuPy, or no GPU for it
+            raise OptionError(f"--backend {args.backend}: {error}") from None
+        if args.generate is not None or args.interpolate:
+            mg.manual_seed(args.seed)
+            return _generate(model_cls, vars(args))
+        config = _prepare_training(parser, model_cls, vars(args), given)
+        mg.manual_seed(config["seed"])
         return _train(model_cls, config)
     except TrainingDiverged as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 1
+    except (OptionError, CheckpointError, StepLogError, ChecksumError, DataNotFoundError,
+            OSError) as error:
+        # What a user can cause: a bad combination, a missing or foreign checkpoint, an
+        # unwritable or full --out, missing MNIST files. One line, status 2; every file
+        # is written atomically, so nothing is left half-written.
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _prepare_training(parser, model_cls, args, given):
+    """The config to train with, after every check that can be made before training:
+    --out, the checkpoint and its options on --resume, the old run --overwrite replaces."""
+    out = args["out"]
+    check_out_folder(out)
+    if args["data"] is not None and not os.path.isdir(args["data"]):
+        raise OptionError(f"--data {args['data']}: no such folder (expected the folder "
+                          "holding the MNIST files)")
+    own = os.path.join(out, "checkpoint.npz")
+    source = args["checkpoint"] or own
+    config = dict(args)
+    if args["resume"]:
+        state = load_checkpoint(source)
+        check_model(state, model_cls.name, source)
+        config, changes = reconcile(parser, model_cls, args, given, state["config"])
+        why = nothing_to_train(config, state["epoch"], state["step"])
+        if why:
+            raise OptionError(f"nothing to train: {why}")
+        if changes:
+            print("resuming with " + ", ".join(
+                f"--{dest.replace('_', '-')} {new} (was {old})" for dest, old, new in changes),
+                file=sys.stderr)
+        log = os.path.join(out, "log.jsonl")
+        if os.path.exists(log):
+            read_steplog(log)  # a damaged line: say which, before anything is written
+    if config["train_size"] is not None:
+        check_batch_fits(config["batch_size"], config["train_size"], " with --train-size")
+    continues_own = args["resume"] and os.path.abspath(source) == os.path.abspath(own)
+    if not continues_own and holds_a_run(out):
+        if args["overwrite"]:
+            files = remove_run(out)
+            print(f"--overwrite: deleted the previous run's files in {out}: "
+                  f"{describe_files(files)}", file=sys.stderr)
+        else:
+            what = describe_files(run_files(out))
+            raise OptionError(
+                f"--out {out} already holds a run ({what}): continue it with --resume, "
+                "replace it with --overwrite, or choose another --out")
+    elif args["overwrite"] and continues_own:
+        raise OptionError(f"--overwrite would delete the run in {out} that --resume "
+                          "continues: use one or the other")
+    return config
 
 
 def _train(model_cls, config):
@@ -128,6 +223,7 @@ def _report_quality(model, config):
 def _generate(model_cls, config):
     path = config["checkpoint"] or os.path.join(config["out"], "checkpoint.npz")
     state = load_checkpoint(path)
+    check_model(state, model_cls.name, path)
     trained = state["config"]
     model = model_cls({**trained, "backend": config["backend"]})
     restore(model, state, weights_only=True)
@@ -141,7 +237,7 @@ def _generate(model_cls, config):
     if n is None:
         return 0
     labels = _requested_labels(model, n, config.get("digit"))
-    if config["nice"]:
+    if config.get("nice"):
         images, labels = nicest_samples(model, n, labels)
     else:
         images = generate_samples(model, n, labels)

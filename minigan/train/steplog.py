@@ -9,6 +9,11 @@ every step it logged, at worst with the last line cut short, which
 checkpoint are about to be computed again; `StepLog.truncate_after` removes
 them so that no step appears twice.
 
+Besides the steps, a record may mark an event at a step, such as a learning
+rate changed on --resume: {"step": 40, "event": "lr", "option": "lr",
+"optimizer": "G", "lr": 0.0001, "was": 0.0002} (the rate of the steps after 40).
+Readers that plot losses skip records without the keys they draw.
+
 NaN and infinity are written as Python's json module writes them (NaN,
 Infinity, -Infinity), which it also reads back; a diverged step stays visible.
 """
@@ -29,7 +34,11 @@ def plain(value):
                     f"got {type(value).__name__} {value!r}")
 
 
-def parse_lines(text):
+class StepLogError(ValueError):
+    """A step log with a damaged line (not the cut-short last line of an interrupted run)."""
+
+
+def parse_lines(text, source="read_steplog"):
     """Records from JSONL `text`, skipping a cut-short final line.
 
     A broken line anywhere else is not the mark of an interrupted run but of a
@@ -46,15 +55,16 @@ def parse_lines(text):
             is_last = all(not rest.strip() for rest in lines[number:])
             if is_last:
                 break
-            raise ValueError(f"read_steplog: expected one JSON object per line, "
-                             f"line {number} is not: {line[:80]!r}") from None
+            raise StepLogError(f"{source}: expected one JSON object per line, "
+                               f"line {number} is not: {line[:80]!r}; repair or delete "
+                               "that line") from None
     return records
 
 
 def read_steplog(path):
     """All records of the step log at `path`, as a list of dicts, in order."""
     with open(path, encoding="utf-8") as f:
-        return parse_lines(f.read())
+        return parse_lines(f.read(), source=os.fspath(path))
 
 
 class StepLog:

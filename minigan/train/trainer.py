@@ -7,7 +7,7 @@ Per step it calls `model.train_step`, checks that every loss is finite, logs
 the step (OUT/log.jsonl) and updates the progress bar. Per epoch it draws the
 fixed-z sample grid (OUT/samples/epoch_NNN.png), rebuilds OUT/progress.gif and
 OUT/losses.png, and writes OUT/checkpoint.npz atomically. `config["resume"]`
-continues from that checkpoint, bit for bit.
+continues from that checkpoint (or `config["checkpoint"]`), bit for bit.
 """
 import math
 import os
@@ -19,6 +19,7 @@ from minigan.data import MNIST, DataLoader, Subset
 from minigan.viz import plot_losses, save_gif, save_grid
 
 from .checkpoint import load_checkpoint, restore, save_checkpoint
+from .config import check_batch_fits, set_learning_rates
 from .progress import ProgressBar
 from .steplog import StepLog, read_steplog
 
@@ -45,17 +46,22 @@ class Trainer:
         """Train for config['epochs'] epochs (or config['max_steps'] steps in all)."""
         config, model = self.config, self.model
         os.makedirs(os.path.join(self.out, "samples"), exist_ok=True)
-        dataset = MNIST(root=config.get("data"), train=True)
+        # A folder given is where the files are: no download into somewhere else.
+        dataset = MNIST(root=config.get("data"), train=True, download=config.get("data") is None)
         if config.get("train_size"):
             dataset = Subset(dataset, range(min(config["train_size"], len(dataset))))
         loader = DataLoader(dataset, batch_size=config["batch_size"], shuffle=True,
                             drop_last=True, seed=config["seed"])
+        if len(loader) == 0:  # no full batch: the loop would spin without a step
+            check_batch_fits(config["batch_size"], len(dataset), "")
         epoch, batch, step = 0, 0, 0
         if config.get("resume"):
             epoch, batch, step = self._resume()
         log = StepLog(self.log_path)
         if config.get("resume"):
             log.truncate_after(step)
+            for event in self.resume_events:  # e.g. a new --lr, from step `step` on
+                log.append({"step": step, **event})
         elif step == 0:
             log.truncate_after(0)  # a fresh run replaces an old log in the same folder
         fixed_z, fixed_labels = model.fixed_inputs(NUM_FIXED_SAMPLES, config["seed"])
@@ -73,10 +79,12 @@ class Trainer:
         return step
 
     def _resume(self):
-        state = load_checkpoint(self.checkpoint_path)
+        path = self.config.get("checkpoint") or self.checkpoint_path
+        state = load_checkpoint(path)
         restore(self.model, state)
-        self._say(f"resumed from {self.checkpoint_path}: epoch {state['epoch']}, "
-                  f"step {state['step']}")
+        # The optimizers' state brought the old rates; a rate given on --resume wins.
+        self.resume_events = set_learning_rates(self.model, self.config)
+        self._say(f"resumed from {path}: epoch {state['epoch']}, step {state['step']}")
         return state["epoch"], state.get("batch", 0), state["step"]
 
     def _epoch(self, loader, log, epoch, batch, step, max_steps):
