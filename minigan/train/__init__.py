@@ -1,6 +1,7 @@
 """The one training loop every GAN in minigan shares, and what it drives.
 
-    trainer.py     Trainer: epochs, the finite-loss guard, per-epoch outputs, resume
+    trainer.py     Trainer: epochs, sample grids, interrupts that save, resume
+    guard.py       the divergence guard: NaN, infinities and explosions stop the run
     cli.py         main(ModelClass): the command line of every program in examples/
     checkpoint.py  save_checkpoint / load_checkpoint / restore: one atomic .npz per run
     steplog.py     StepLog: OUT/log.jsonl, one JSON line per step
@@ -18,4 +19,4 @@ from .progress import ProgressBar, format_duration, format_metric
 from .quality import evaluate_model
 from .sampling import generate_samples, latent_walk, nicest_samples, score_samples, slerp
 from .steplog import StepLog, read_steplog
-from .trainer import Trainer, TrainingDiverged
+from .trainer import Trainer, TrainingDiverged, TrainingInterrupted

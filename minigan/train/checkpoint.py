@@ -5,6 +5,10 @@ optimizers' state, where the run is (epoch, batch, step), the random generator's
 state and the run's configuration. A run resumed from it computes bit for bit
 what the uninterrupted run would have: the data order depends only on
 (seed, epoch), and the generator state comes back as it was.
+
+Only a finite state is written: a NaN or an infinity in any weight, buffer or
+optimizer moment raises the divergence guard's error and leaves the previous
+checkpoint as it was, so a diverged run always keeps one it can go back to.
 """
 import json
 import os
@@ -12,10 +16,20 @@ import os
 import minigan as mg
 from minigan import backend as _backend
 
+from .guard import diverged, nonfinite_entries
+
 
 def save_checkpoint(path, model, config, epoch, batch, step):
-    """epoch: completed epochs; batch: batches done in the current one; step: in total."""
+    """epoch: completed epochs; batch: batches done in the current one; step: in total.
+
+    Raises TrainingDiverged, writing nothing, if the state holds a NaN or an infinity."""
     state = model.state_dict()
+    bad = nonfinite_entries(state)
+    if bad:
+        shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        where = f"epoch {epoch + (batch > 0)}, step {step}"
+        raise diverged(where, f"{shown} not finite, so no checkpoint is written", path,
+                       kept=os.path.exists(path))
     state.update({
         "model": model.name,
         "config": json.dumps(config, sort_keys=True),
