@@ -133,9 +133,9 @@ def mnist_once(monkeypatch):
 
 
 @functools.lru_cache(maxsize=None)
-def _cached_mnist(root=None, train=True):
+def _cached_mnist(root=None, train=True, download=True):
     from minigan.data import MNIST
-    return MNIST(root=root, train=train)
+    return MNIST(root=root, train=train, download=download)
 
 ALL_MODELS = [GAN, DCGAN, CGAN, ACGAN, InfoGAN, WGAN, WGANGP, EBGAN, LAPGAN, VAE, CVAE, CVAEGAN]
 

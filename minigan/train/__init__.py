@@ -1,6 +1,7 @@
 """The one training loop every GAN in minigan shares, and what it drives.
 
-    trainer.py     Trainer: epochs, the finite-loss guard, per-epoch outputs, resume
+    trainer.py     Trainer: epochs, sample grids, interrupts that save, resume
+    guard.py       the divergence guard: NaN, infinities and explosions stop the run
     cli.py         main(ModelClass): the command line of every program in examples/
     config.py      on --resume: which options the checkpoint fixes and which may change
     checkpoint.py  save_checkpoint / load_checkpoint / restore: one atomic .npz per run
@@ -20,4 +21,4 @@ from .progress import ProgressBar, format_duration, format_metric
 from .quality import evaluate_model
 from .sampling import generate_samples, latent_walk, nicest_samples, score_samples, slerp
 from .steplog import StepLog, StepLogError, read_steplog
-from .trainer import Trainer, TrainingDiverged
+from .trainer import Trainer, TrainingDiverged, TrainingInterrupted

@@ -8,12 +8,18 @@ and the random numbers of step s only on (seed, s), because the trainer re-seeds
 before every step (`mg.manual_seed((seed, step))`). No generator state is stored:
 CuPy's generators keep theirs in device memory and cannot be serialized. (Older
 checkpoints also hold an "rng" entry, a NumPy generator's state; it is ignored.)
+
+Only a finite state is written: a NaN or an infinity in any weight, buffer or
+optimizer moment raises the divergence guard's error and leaves the previous
+checkpoint as it was, so a diverged run always keeps one it can go back to.
 """
 import json
 import os
 
 import minigan as mg
 from minigan.serialization import CheckpointError
+
+from .guard import diverged, nonfinite_entries
 
 
 class CheckpointWriteError(OSError):
@@ -22,8 +28,16 @@ class CheckpointWriteError(OSError):
 
 
 def save_checkpoint(path, model, config, epoch, batch, step):
-    """epoch: completed epochs; batch: batches done in the current one; step: in total."""
+    """epoch: completed epochs; batch: batches done in the current one; step: in total.
+
+    Raises TrainingDiverged, writing nothing, if the state holds a NaN or an infinity."""
     state = model.state_dict()
+    bad = nonfinite_entries(state)
+    if bad:
+        shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        where = f"epoch {epoch + (batch > 0)}, step {step}"
+        raise diverged(where, f"{shown} not finite, so no checkpoint is written", path,
+                       kept=os.path.exists(path))
     state.update({
         "model": model.name,
         "config": json.dumps(config, sort_keys=True),

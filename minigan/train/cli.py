@@ -27,8 +27,9 @@ from .config import (OptionError, check_batch_fits, check_out_folder, describe_f
                      given_options, holds_a_run, nothing_to_train, reconcile, remove_run,
                      run_files)
 from .sampling import generate_samples, latent_walk, nicest_samples
+from .guard import BOUNDS as DIVERGENCE_BOUNDS
 from .steplog import StepLogError, read_steplog
-from .trainer import Trainer, TrainingDiverged
+from .trainer import SAMPLE_EVERY, Trainer, TrainingDiverged, TrainingInterrupted
 
 COMMON_DEFAULTS = {
     "epochs": 5, "batch_size": 128, "lr": 2e-4, "beta1": 0.5, "d_steps": 1, "seed": 0,
@@ -95,6 +96,13 @@ def build_parser(model_cls):
                             "checkpoint's --no-eval)")
     train.add_argument("--eval-samples", type=positive_int, default=10000,
                        help="samples the quality report scores")
+    train.add_argument("--sample-every", type=_steps, default=SAMPLE_EVERY, metavar="N",
+                       help="also draw the fixed-z grid (OUT/samples/step_NNNNNN.png) every N "
+                            "steps, besides the start, every epoch's end and the last step; "
+                            "0: never")
+    p.epilog = (f"Training stops, keeping the last good checkpoint, when {DIVERGENCE_BOUNDS}. "
+                "Ctrl-C or SIGTERM saves a checkpoint at the current step (exit status "
+                "130 / 143); --resume continues from it.")
     gen = p.add_argument_group("generation (from a checkpoint, no training)")
     gen.add_argument("--generate", type=positive_int, metavar="N", default=None,
                      help="write N samples to OUT/samples.npy and OUT/grid.png")
@@ -111,6 +119,17 @@ def build_parser(model_cls):
                          help="generate only this digit (none given: N/10 of each)")
     model_cls.add_arguments(p)
     return p
+
+
+def _steps(text):
+    """argparse type of --sample-every: a whole number of steps, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of steps, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (never) or more steps, got {value}")
+    return value
 
 
 def _check_combinations(args):
@@ -149,6 +168,9 @@ def main(model_cls, argv=None):
     except TrainingDiverged as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 1
+    except TrainingInterrupted as stop:  # Ctrl-C or SIGTERM: 130 / 143, as the shell reports
+        print(stop, file=sys.stderr)
+        return stop.status
     except (OptionError, CheckpointError, StepLogError, ChecksumError, DataNotFoundError,
             OSError) as error:
         # What a user can cause: a bad combination, a missing or foreign checkpoint, an
@@ -231,6 +253,7 @@ def _generate(model_cls, config):
     os.makedirs(out, exist_ok=True)
     if config["interpolate"]:
         images, _ = latent_walk(model, seed=config["seed"])
+        _require_finite(images, path)
         save_grid(images, os.path.join(out, "interpolation.png"), nrow=10, scale=2)
         print(f"wrote {os.path.join(out, 'interpolation.png')}")
     n = config["generate"]
@@ -241,6 +264,7 @@ def _generate(model_cls, config):
         images, labels = nicest_samples(model, n, labels)
     else:
         images = generate_samples(model, n, labels)
+    _require_finite(images, path)
     _save_array(os.path.join(out, "samples.npy"), images)
     if labels is not None:
         _save_array(os.path.join(out, "labels.npy"), labels.astype(np.int64))
@@ -249,6 +273,14 @@ def _generate(model_cls, config):
               nrow=10 if model.conditional else int(np.ceil(np.sqrt(len(shown)))), scale=2)
     print(f"wrote {n} samples to {os.path.join(out, 'samples.npy')} and {os.path.join(out, 'grid.png')}")
     return 0
+
+
+def _require_finite(images, path):
+    """Samples with a NaN or an infinity are never written (main prints the one line)."""
+    bad = int(np.count_nonzero(~np.isfinite(images)))
+    if bad:
+        raise ValueError(f"the generator of {path} drew {bad} non-finite pixel values "
+                         f"(of {images.size}): its weights are broken; no samples written")
 
 
 def _requested_labels(model, n, digit):

@@ -3,9 +3,11 @@
 In a terminal the line is redrawn in place with a carriage return:
 
     epoch 3/25 step 120/469 [#######-----------------------]  26% loss_d=0.6931
-    loss_g=1.234 D(x)=0.5123 D(G(z))=0.4877 1523 img/s ETA 0:42
+    loss_g=1.234 D(x)=0.5123 D(G(z))=0.4877 1523 img/s epoch ETA 0:42 run ETA 9:40
 
-(one line on screen; wrapped here). When the output is not a terminal (a log
+(one line on screen; wrapped here). "epoch ETA" is the time left in this epoch,
+"run ETA" the time left in the whole run (every remaining epoch, or up to
+--max-steps), both at the pace measured so far in this epoch. When the output is not a terminal (a log
 file, CI) carriage returns would pile up into one enormous line, so a plain
 line is printed every `log_every` steps instead.
 """
@@ -42,7 +44,7 @@ def format_metric(value):
 
 
 class ProgressBar:
-    """Progress of one epoch: epoch e/E, step s/S, a bar, metrics, throughput and ETA.
+    """Progress of one epoch: epoch e/E, step s/S, a bar, metrics, throughput and ETAs.
 
     bar = ProgressBar(total_steps=469, epoch=1, num_epochs=25, batch_size=128)
     for step, batch in enumerate(loader, start=1):
@@ -51,6 +53,10 @@ class ProgressBar:
     bar.close()
 
     total_steps: steps in this epoch; `update(step)` takes the number done so far.
+    first_step:  the step this bar starts from (a run resumed mid-epoch starts at
+                 its checkpoint's batch): the pace counts only steps timed here.
+    run_total_steps: steps in the whole run, to show its ETA (none without it).
+    run_step_offset: the run's steps done before this epoch's step 0.
     batch_size:  images per step, to show images/s; without it steps/s is shown.
     stream:      where to write (default sys.stderr, so stdout stays for results).
     min_interval: seconds between redraws in a terminal; redrawing every step
@@ -64,10 +70,14 @@ class ProgressBar:
 
     def __init__(self, total_steps, epoch, num_epochs, stream=None, batch_size=None,
                  width=30, min_interval=0.1, log_every=None, interactive=None,
-                 clock=time.perf_counter):
+                 clock=time.perf_counter, first_step=0, run_total_steps=None,
+                 run_step_offset=0):
         if total_steps < 1:
             raise ValueError(f"ProgressBar: expected total_steps >= 1, got {total_steps}")
         self.total_steps = int(total_steps)
+        self.first_step = int(first_step)
+        self.run_total_steps = run_total_steps
+        self.run_step_offset = int(run_step_offset)
         self.epoch = epoch
         self.num_epochs = num_epochs
         self.stream = sys.stderr if stream is None else stream
@@ -96,15 +106,25 @@ class ProgressBar:
         parts += [f"{name}={format_metric(value)}" for name, value in metrics.items()]
 
         elapsed = self.clock() - self.start_time
-        if step > 0 and elapsed > 0:
-            steps_per_second = step / elapsed
+        timed = step - self.first_step
+        epoch_left = self.total_steps - step
+        run_left = None
+        if self.run_total_steps is not None:
+            run_left = max(0, self.run_total_steps - self.run_step_offset - step)
+            epoch_left = min(epoch_left, run_left)  # a run that stops mid-epoch
+        if timed > 0 and elapsed > 0:
+            steps_per_second = timed / elapsed
             if self.batch_size:
                 parts.append(f"{steps_per_second * self.batch_size:.0f} img/s")
             else:
                 parts.append(f"{steps_per_second:.3g} steps/s")
-            parts.append(f"ETA {format_duration((self.total_steps - step) / steps_per_second)}")
-        else:
-            parts.append("ETA ?")  # nothing measured yet to extrapolate from
+            parts.append(f"epoch ETA {format_duration(epoch_left / steps_per_second)}")
+            if run_left is not None:
+                parts.append(f"run ETA {format_duration(run_left / steps_per_second)}")
+        else:  # nothing measured yet to extrapolate from
+            parts.append("epoch ETA ?")
+            if run_left is not None:
+                parts.append("run ETA ?")
         return " ".join(parts)
 
     def update(self, step, **metrics):
