@@ -25,6 +25,7 @@ without it.
 """
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -33,6 +34,10 @@ from .. import backend as _backend
 INSTALL_HINT = 'pip install -e ".[mpi]"  (mpi4py and the mpich wheel; mpiexec lands beside python)'
 
 _COMM = None
+
+# What the collectives cost so far (benchmarks/bench_distributed.py reads and resets it):
+# calls, bytes sent by this rank, and wall-clock seconds spent inside MPI.
+traffic = {"calls": 0, "bytes": 0, "seconds": 0.0}
 
 
 class DistributedError(RuntimeError):
@@ -119,18 +124,28 @@ def _back(host, like):
     return found.to_device(host)
 
 
+def _count(nbytes, start):
+    traffic["calls"] += 1
+    traffic["bytes"] += int(nbytes)
+    traffic["seconds"] += time.perf_counter() - start
+
+
 def allreduce_sum(array):
     """Element-wise sum of `array` over every rank, as a new array of its backend."""
     send = _to_host(array)
     recv = _backend.get_array_module(send).empty_like(send)
+    start = time.perf_counter()
     _comm().Allreduce(send, recv)
+    _count(send.nbytes, start)
     return _back(recv, array)
 
 
 def broadcast(array):
     """Rank 0's `array` on every rank (every rank passes an array of the same shape)."""
     buffer = _to_host(array).copy()
+    start = time.perf_counter()
     _comm().Bcast(buffer, root=0)
+    _count(buffer.nbytes, start)
     return _back(buffer, array)
 
 
