@@ -31,3 +31,8 @@ _tune_malloc()
 from . import optim  # noqa: E402
 from . import nn  # noqa: E402
 from .serialization import save, load  # noqa: E402
+from . import distributed  # noqa: E402  (imports no MPI until dist.init())
+
+# nn.SyncBatchNorm, as PyTorch spells it; it lives in minigan.distributed (it needs the
+# communicator, a row below nn in the layers), and the top-level package puts it in nn.
+nn.SyncBatchNorm = distributed.SyncBatchNorm

@@ -68,16 +68,46 @@ class Backend:
             self.rng = self.xp.random.Generator(self.xp.random.Philox4x3210(seed))
 
     def randn(self, shape, dtype):
-        return self.rng.standard_normal(shape, dtype=np.dtype(dtype))
+        return self._draw(lambda s: self.rng.standard_normal(s, dtype=np.dtype(dtype)), shape)
 
     def rand(self, shape, dtype):
-        return self.rng.random(shape, dtype=np.dtype(dtype))
+        return self._draw(lambda s: self.rng.random(s, dtype=np.dtype(dtype)), shape)
 
     def randint(self, low, high, shape):
-        return self.rng.integers(low, high, size=shape, dtype=np.int64)
+        return self._draw(lambda s: self.rng.integers(low, high, size=s, dtype=np.int64), shape)
+
+    def _draw(self, draw, shape):
+        """draw(shape); inside `sharded_draws(rank, world)` the rows of the global batch."""
+        shape = tuple(shape)
+        if _shard is None or not shape:
+            return draw(shape)
+        rank, world = _shard
+        rows = shape[0]
+        every_rank = draw((rows * world,) + shape[1:])
+        return every_rank[rank * rows:(rank + 1) * rows]
 
     def __repr__(self):
         return f"<minigan backend {self.name!r}>"
+
+
+# Data-parallel training: (rank, world) while a training step runs on one of
+# `world` processes, each holding rows [rank * n, (rank + 1) * n) of the global batch.
+_shard = None
+
+
+@contextlib.contextmanager
+def sharded_draws(rank, world):
+    """with sharded_draws(r, N): every random draw is per-sample (its first axis the
+    batch): rank r draws the global batch's numbers, world * n rows, from the same
+    seeded stream as every other rank, and keeps its own n rows. So N ranks draw
+    exactly the noise, labels and dropout masks one process draws for the global
+    batch, and a data-parallel run can equal a one-process run number for number."""
+    global _shard
+    previous, _shard = _shard, (int(rank), int(world))
+    try:
+        yield
+    finally:
+        _shard = previous
 
 
 _backends = {

@@ -20,6 +20,16 @@ it depends on nothing but the seed and the epoch number. Each pass over the
 loader uses the current epoch and then advances it by one, and
 `set_epoch(e)` chooses the epoch of the next pass, so a run resumed at epoch e
 (after `loader.set_epoch(e)`) sees exactly the batches an uninterrupted run sees.
+
+Sharding (data-parallel training)
+---------------------------------
+`DataLoader(..., num_replicas=N, rank=r)` serves rank r's share of each global
+batch of N * batch_size examples: global batch k is
+`order[k*G : (k+1)*G]` (G = N * batch_size) of the same permutation a one-process
+loader with batch size G draws, and rank r gets its r-th slice of batch_size
+examples. The shards are disjoint and together are exactly what the one-process
+loader serves, batch by batch. A last, partial global batch (drop_last=False)
+is split as evenly as possible (np.array_split).
 """
 import math
 import numbers
@@ -39,25 +49,36 @@ def images_to_float(images):
 class DataLoader:
     """Iterate over a dataset in batches of (images, labels) Tensors.
 
-    DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=0)
+    DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=0,
+               num_replicas=1, rank=0)
 
     Each batch is `(images, labels)`: images float32 (B, C, H, W) in [-1, 1]
     (a channel axis C = 1 is added to (N, H, W) images), labels int64 (B,), both
     on the current backend. The last batch is smaller when batch_size does not
     divide N, unless drop_last=True drops it. len(loader) is the number of batches.
+    num_replicas, rank: serve only rank's shard of each global batch of
+    num_replicas * batch_size examples (see "Sharding" above).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=0):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=0,
+                 num_replicas=1, rank=0):
         _check_integer("batch_size", batch_size, minimum=1)
         _check_bool("shuffle", shuffle)
         _check_bool("drop_last", drop_last)
         _check_integer("seed", seed, minimum=0)
+        _check_integer("num_replicas", num_replicas, minimum=1)
+        _check_integer("rank", rank, minimum=0)
+        if rank >= num_replicas:
+            raise ValueError(f"DataLoader: expected rank in 0..{num_replicas - 1} for "
+                             f"num_replicas={num_replicas}, got {rank}")
         self.dataset = dataset
         self.images, self.labels = _dataset_arrays(dataset)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.seed = int(seed)
+        self.num_replicas = int(num_replicas)
+        self.rank = int(rank)
         self.epoch = 0
 
     def set_epoch(self, epoch):
@@ -72,9 +93,22 @@ class DataLoader:
             return np.arange(n)
         return np.random.default_rng([self.seed, epoch]).permutation(n)
 
+    @property
+    def global_batch_size(self):
+        """Examples per step over all replicas: batch_size * num_replicas."""
+        return self.batch_size * self.num_replicas
+
     def __len__(self):
-        n = len(self.labels)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        n, size = len(self.labels), self.global_batch_size
+        return n // size if self.drop_last else math.ceil(n / size)
+
+    def batch_indices(self, order, k):
+        """The indices of this rank's part of global batch k of `order`."""
+        size = self.global_batch_size
+        chunk = order[k * size:(k + 1) * size]
+        if len(chunk) == size:
+            return chunk[self.rank * self.batch_size:(self.rank + 1) * self.batch_size]
+        return np.array_split(chunk, self.num_replicas)[self.rank]
 
     def __iter__(self):
         # The order is fixed here, when the pass starts, not lazily at the first batch.
@@ -85,8 +119,8 @@ class DataLoader:
     def _batches(self, order):
         import minigan
 
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            indices = order[start : start + self.batch_size]
+        for k in range(len(self)):
+            indices = self.batch_indices(order, k)
             images = images_to_float(self.images[indices])
             if images.ndim == 3:
                 images = images[:, None]
@@ -96,7 +130,9 @@ class DataLoader:
     def __repr__(self):
         return (
             f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, "
-            f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed})"
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed}"
+            + (f", num_replicas={self.num_replicas}, rank={self.rank})"
+               if self.num_replicas > 1 else ")")
         )
 
 
