@@ -191,3 +191,27 @@ def test_a_rank_that_raises_ends_every_rank_within_seconds(tmp_path):
     assert time.monotonic() - start < 30
     assert result.returncode != 0
     assert "rank 1 broke" in result.stderr
+
+
+@pytest.mark.skipif(MPIEXEC is None, reason="mpiexec not found (pip install -e '.[mpi]')")
+@pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"), reason="MNIST not found (set MINIGAN_DATA)")
+def test_a_two_rank_run_resumes_on_two_ranks_and_is_refused_on_one(tmp_path):
+    out = str(tmp_path / "run")
+    program = [sys.executable, os.path.join(ROOT, "examples", "mnist_dcgan.py"), "--out", out,
+               "--train-size", "128", "--batch-size", "32", "--no-eval", "--epochs", "1"]
+    env = {**os.environ, "PYTHONPATH": ROOT, "OPENBLAS_NUM_THREADS": "1"}
+
+    def run(command):
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env,
+                              cwd=ROOT)
+
+    first = run([MPIEXEC, "-n", "2"] + program + ["--distributed", "--max-steps", "2"])
+    assert first.returncode == 0, first.stderr
+    alone = run(program + ["--resume", "--max-steps", "4"])
+    assert alone.returncode == 2
+    assert alone.stderr.strip().splitlines()[-1] == (
+        f"error: {out}/checkpoint.npz was trained on 2 rank(s); --resume continues it on "
+        "the same number (mpiexec -n 2 ... --distributed), not on 1")
+    again = run([MPIEXEC, "-n", "2"] + program + ["--distributed", "--resume", "--max-steps", "4"])
+    assert again.returncode == 0, again.stderr
+    assert "resumed from" in again.stderr and "done: 4 steps" in again.stderr

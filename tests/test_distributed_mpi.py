@@ -113,3 +113,57 @@ def test_every_rank_ends_with_the_same_weights(float64):
     got = _two_rank_run(steps=3, sync_bn=True)
     flat = np.concatenate([v.ravel() for v in got.values()])
     np.testing.assert_array_equal(dist.broadcast(flat), flat)
+
+
+# --- the training programs with --distributed --------------------------------------------
+
+from .helpers import checkpoint_weights, needs_mnist, run_program  # noqa: E402
+
+SMALL = ["--train-size", "256", "--batch-size", "32", "--no-eval", "--sample-every", "3"]
+
+
+@pytest.fixture
+def shared_tmp(tmp_path):
+    """One folder for every rank: rank 0's tmp_path."""
+    return dist.comm.broadcast_object(str(tmp_path))
+
+
+def _files(folder):
+    import os
+    return sorted(os.path.relpath(os.path.join(d, f), folder)
+                  for d, _, names in os.walk(folder) for f in names)
+
+
+@needs_mnist
+def test_a_distributed_run_writes_the_files_of_a_one_process_run_from_rank_0_alone(shared_tmp):
+    from minigan.gan import DCGAN
+    out = f"{shared_tmp}/dcgan"
+    assert run_program(DCGAN, out, "--epochs", "1", "--max-steps", "4", "--distributed",
+                       options=SMALL) == 0
+    dist.barrier()
+    if dist.is_main():
+        single = f"{shared_tmp}/single"
+        with mg.use_backend("numpy"):
+            from minigan.train import main
+            assert main(DCGAN, SMALL + ["--epochs", "1", "--max-steps", "4", "--out",
+                                        single]) == 0
+        assert _files(out) == _files(single)
+        assert {"checkpoint.npz", "log.jsonl", "progress.gif", "losses.png"} <= set(_files(out))
+    dist.barrier()
+
+
+@needs_mnist
+def test_a_resumed_two_rank_run_equals_an_uninterrupted_one_bit_for_bit(shared_tmp):
+    from minigan.gan import DCGAN
+    straight, resumed = f"{shared_tmp}/straight", f"{shared_tmp}/resumed"
+    common = ["--epochs", "1", "--distributed"]
+    assert run_program(DCGAN, straight, "--max-steps", "6", *common, options=SMALL) == 0
+    assert run_program(DCGAN, resumed, "--max-steps", "3", *common, options=SMALL) == 0
+    assert run_program(DCGAN, resumed, "--max-steps", "6", "--resume", *common,
+                       options=SMALL) == 0
+    dist.barrier()
+    a, b = checkpoint_weights(straight), checkpoint_weights(resumed)
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+

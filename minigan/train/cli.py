@@ -103,6 +103,14 @@ def build_parser(model_cls):
     p.epilog = (f"Training stops, keeping the last good checkpoint, when {DIVERGENCE_BOUNDS}. "
                 "Ctrl-C or SIGTERM saves a checkpoint at the current step (exit status "
                 "130 / 143); --resume continues from it.")
+    many = p.add_argument_group("many processes (mpiexec -n N python ... --distributed)")
+    many.add_argument("--distributed", action="store_true",
+                      help="train data-parallel on the MPI ranks: --batch-size is the global "
+                           "batch, split evenly; rank 0 prints and writes every file "
+                           "(pip install -e \".[mpi]\")")
+    many.add_argument("--sync-bn", action=argparse.BooleanOptionalAction, default=None,
+                      help="batch norm over the global batch (SyncBatchNorm); none given: on "
+                           "with --distributed")
     gen = p.add_argument_group("generation (from a checkpoint, no training)")
     gen.add_argument("--generate", type=positive_int, metavar="N", default=None,
                      help="write N samples to OUT/samples.npy and OUT/grid.png")
@@ -144,6 +152,12 @@ def _check_combinations(args):
     for name in ("nice", "digit"):
         if getattr(args, name, None) not in (None, False) and args.generate is None:
             raise OptionError(f"--{name} chooses what --generate N writes: add --generate N")
+    if generating and args.distributed:
+        raise OptionError("--distributed trains on many processes; --generate and "
+                          "--interpolate sample on one")
+    if args.sync_bn is not None and not args.distributed:
+        raise OptionError("--sync-bn synchronises batch norm across the ranks of a "
+                          "--distributed run: add --distributed")
     if args.checkpoint is not None and not (generating or args.resume):
         raise OptionError("--checkpoint is read by --resume, --generate and --interpolate; "
                           "a new run writes OUT/checkpoint.npz")
@@ -162,22 +176,64 @@ def main(model_cls, argv=None):
         if args.generate is not None or args.interpolate:
             mg.manual_seed(args.seed)
             return _generate(model_cls, vars(args))
-        config = _prepare_training(parser, model_cls, vars(args), given)
+        if args.distributed:
+            config = _prepare_on_rank_0(parser, model_cls, vars(args), given)
+        else:
+            config = _prepare_training(parser, model_cls, vars(args), given)
         mg.manual_seed(config["seed"])
         return _train(model_cls, config)
     except TrainingDiverged as error:
-        print(f"\nerror: {error}", file=sys.stderr)
-        return 1
+        return _failed(args, f"\nerror: {error}", 1)
     except TrainingInterrupted as stop:  # Ctrl-C or SIGTERM: 130 / 143, as the shell reports
-        print(stop, file=sys.stderr)
-        return stop.status
+        return _failed(args, str(stop), stop.status, every_rank=True)
+    except _EveryRankError as error:
+        return _failed(args, f"error: {error}", 2, every_rank=True)
     except (OptionError, CheckpointError, StepLogError, ChecksumError, DataNotFoundError,
             OSError) as error:
         # What a user can cause: a bad combination, a missing or foreign checkpoint, an
         # unwritable or full --out, missing MNIST files. One line, status 2; every file
         # is written atomically, so nothing is left half-written.
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return _failed(args, f"error: {error}", 2)
+
+
+class _EveryRankError(OptionError):
+    """--distributed: an error rank 0 found and every rank raises together."""
+
+
+def _failed(args, message, status, every_rank=False):
+    """Print `message` and return `status`. In a run on many ranks, a failure that only
+    this rank met (a full disk under rank 0's checkpoint) would leave the others
+    waiting in their next collective forever: it ends every rank (MPI_Abort). One that
+    every rank meets together (found by rank 0 before training, or an interrupt the
+    ranks agreed on) is printed by rank 0 alone."""
+    if getattr(args, "distributed", False):
+        import minigan.distributed as dist
+        if dist.world_size() > 1:
+            if not every_rank:
+                dist.abort(f"rank {dist.rank()}: {message.strip()}", status)
+            if not dist.is_main():
+                return status
+    print(message, file=sys.stderr)
+    return status
+
+
+def _prepare_on_rank_0(parser, model_cls, args, given):
+    """--distributed: rank 0 alone checks --out and the checkpoint (and deletes what
+    --overwrite replaces), then every rank takes its config, or its error."""
+    import minigan.distributed as dist
+    dist.init()
+    if args["sync_bn"] is None:
+        args = {**args, "sync_bn": True}
+    outcome = None
+    if dist.is_main():
+        try:
+            outcome = ("config", _prepare_training(parser, model_cls, args, given))
+        except (OptionError, CheckpointError, StepLogError, OSError) as error:
+            outcome = ("error", f"{error}")
+    kind, value = dist.comm.broadcast_object(outcome)
+    if kind == "error":
+        raise _EveryRankError(value)
+    return value
 
 
 def _prepare_training(parser, model_cls, args, given):
@@ -226,8 +282,9 @@ def _prepare_training(parser, model_cls, args, given):
 
 def _train(model_cls, config):
     model = model_cls(config)
-    steps = Trainer(model, config).fit()
-    if not config["no_eval"]:
+    trainer = Trainer(model, config)
+    steps = trainer.fit()
+    if not config["no_eval"] and trainer.writes:
         _report_quality(model, config)
     return 0 if steps else 1
 

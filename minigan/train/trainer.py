@@ -47,7 +47,7 @@ from minigan.data import MNIST, DataLoader, Subset
 from minigan.viz import plot_losses, save_gif, save_grid
 
 from .checkpoint import load_checkpoint, restore, save_checkpoint
-from .config import check_batch_fits, set_learning_rates
+from .config import OptionError, check_batch_fits, set_learning_rates
 from .guard import TrainingDiverged, bad_metrics, bad_weights, diverged
 from .progress import ProgressBar
 from .steplog import StepLog, read_steplog
@@ -82,6 +82,15 @@ class Trainer:
         self.interrupt = None   # the signal that asked the loop to stop
         self.abort_signal = None  # a second one, which aborted the stop's save
         self.saved = None       # (epoch, step) of the checkpoint on disk
+        # --distributed: every rank trains; rank 0 alone prints and writes files.
+        self.distributed = bool(config.get("distributed"))
+        self.writes = True
+        if self.distributed:
+            import minigan.distributed as dist
+            dist.init()
+            self.writes = dist.is_main()
+            if not self.writes:
+                self.stream = open(os.devnull, "w")
 
     def _say(self, message):
         print(message, file=self.stream, flush=True)
@@ -89,7 +98,8 @@ class Trainer:
     def fit(self):
         """Train for config['epochs'] epochs (or config['max_steps'] steps in all)."""
         config, model = self.config, self.model
-        os.makedirs(self.samples, exist_ok=True)
+        if self.writes:
+            os.makedirs(self.samples, exist_ok=True)
         previous_handlers = self._catch_signals()
         try:
             return self._fit(config, model)
@@ -97,13 +107,13 @@ class Trainer:
             self._release_signals(previous_handlers)
 
     def _fit(self, config, model):
-        self._remove_stale_temporaries()
+        if self.writes:
+            self._remove_stale_temporaries()
         # A folder given is where the files are: no download into somewhere else.
         dataset = MNIST(root=config.get("data"), train=True, download=config.get("data") is None)
         if config.get("train_size"):
             dataset = Subset(dataset, range(min(config["train_size"], len(dataset))))
-        loader = DataLoader(dataset, batch_size=config["batch_size"], shuffle=True,
-                            drop_last=True, seed=config["seed"])
+        loader = self._loader(dataset)
         if len(loader) == 0:  # no full batch: the loop would spin without a step
             check_batch_fits(config["batch_size"], len(dataset), "")
         self.steps_per_epoch = len(loader)
@@ -111,12 +121,15 @@ class Trainer:
         if config.get("resume"):
             epoch, batch, step = self._resume()
             self.saved = (epoch, step)
-        log = StepLog(self.log_path)
+        if self.distributed:
+            self._go_parallel()
+        log = StepLog(self.log_path) if self.writes else _NoLog()
         if config.get("resume"):
             log.truncate_after(step)
             for event in self.resume_events:  # e.g. a new --lr, from step `step` on
                 log.append({"step": step, **event})
-            self._remove_grids_after(step)
+            if self.writes:
+                self._remove_grids_after(step)
         elif step == 0:
             log.truncate_after(0)  # a fresh run replaces an old log in the same folder
         self.fixed = model.fixed_inputs(NUM_FIXED_SAMPLES, config["seed"])
@@ -132,11 +145,13 @@ class Trainer:
                 if batch == len(loader):
                     epoch, batch = epoch + 1, 0
                     self._draw(step, epoch_end=epoch)
-                save_checkpoint(self.checkpoint_path, model, config, epoch, batch, step)
+                if self.writes:
+                    save_checkpoint(self.checkpoint_path, model, self._saved_config(),
+                                    epoch, batch, step)
                 self.saved = (epoch, step)
-                if self.interrupt is not None:
+                if self._interrupted():
                     break
-            if not self._grid_exists(step):
+            if self.writes and not self._grid_exists(step):
                 self._draw(step)  # the last step of a run that stopped mid-epoch
         except KeyboardInterrupt:  # a second signal: give up now, the old checkpoint stays
             self._remove_stale_temporaries(quiet=True)
@@ -153,6 +168,7 @@ class Trainer:
     def _resume(self):
         path = self.config.get("checkpoint") or self.checkpoint_path
         state = load_checkpoint(path)
+        self._check_world_size(state["config"], path)
         restore(self.model, state)
         # The optimizers' state brought the old rates; a rate given on --resume wins.
         self.resume_events = set_learning_rates(self.model, self.config)
@@ -174,11 +190,11 @@ class Trainer:
             for i, (real, labels) in enumerate(loader):
                 if i < batch:  # resuming mid-epoch: the order is the same, skip what was done
                     continue
-                if self.interrupt is not None:
+                if self._interrupted():
                     break
                 step += 1
                 mg.manual_seed((config["seed"], step))  # step s draws the same, resumed or not
-                metrics = model.train_step(real, labels, step)
+                metrics = self._step(real, labels, step)
                 log.append({"step": step, "epoch": epoch + 1, **metrics,
                             "time": round(time.perf_counter() - start, 4)})
                 self._check(metrics, epoch, step)
@@ -207,6 +223,8 @@ class Trainer:
     def _draw(self, step, epoch_end=None):
         """The fixed-z grid at `step` (epoch_NNN.png at an epoch's end), then the GIF of
         every grid so far and the loss curve."""
+        if not self.writes:
+            return
         model = self.model
         fixed_z, fixed_labels = self.fixed
         model.eval()
@@ -243,6 +261,62 @@ class Trainer:
         for s, path in self._grids():
             if s > step:
                 os.unlink(path)
+
+    # --- many processes (--distributed) -------------------------------------------------
+    def _loader(self, dataset):
+        """The shuffled batches; with --distributed, this rank's shard of each global batch
+        of --batch-size images (the same permutation one process would draw)."""
+        config = self.config
+        batch_size, replicas, rank = config["batch_size"], 1, 0
+        if self.distributed:
+            import minigan.distributed as dist
+            replicas, rank = dist.world_size(), dist.rank()
+            if batch_size % replicas:
+                raise OptionError(f"--batch-size {batch_size} does not split evenly over "
+                                  f"{replicas} ranks: choose a multiple of {replicas}")
+            batch_size //= replicas
+        return DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
+                          seed=config["seed"], num_replicas=replicas, rank=rank)
+
+    def _go_parallel(self):
+        from .parallel import make_data_parallel
+        make_data_parallel(self.model, sync_bn=bool(self.config.get("sync_bn", True)))
+
+    def _step(self, real, labels, step):
+        if not self.distributed:
+            return self.model.train_step(real, labels, step)
+        from .parallel import parallel_step
+        return parallel_step(self.model, real, labels, step)
+
+    def _interrupted(self):
+        """Whether to stop after this step. On many ranks the signal may reach them at
+        different steps, so they agree (one tiny all-reduce) and stop together."""
+        if not self.distributed:
+            return self.interrupt is not None
+        import numpy as np
+
+        import minigan.distributed as dist
+        mine = [self.interrupt == signal.SIGINT, self.interrupt == signal.SIGTERM]
+        sigint, sigterm = dist.allreduce_sum(np.array(mine, dtype=np.int64))
+        if (sigint or sigterm) and self.interrupt is None:
+            self.interrupt = signal.SIGTERM if sigterm else signal.SIGINT
+        return bool(sigint or sigterm)
+
+    def _saved_config(self):
+        """The config the checkpoint records; a distributed run adds its number of ranks."""
+        if not self.distributed:
+            return self.config
+        import minigan.distributed as dist
+        return {**self.config, "world_size": dist.world_size()}
+
+    def _check_world_size(self, saved, path):
+        import minigan.distributed as dist
+        before = saved.get("world_size", 1) if saved.get("distributed") else 1
+        now = dist.world_size() if self.distributed else 1
+        if before != now:
+            raise OptionError(f"{path} was trained on {before} rank(s); --resume continues it "
+                              f"on the same number (mpiexec -n {before} ... --distributed), "
+                              f"not on {now}")
 
     # --- signals and leftovers ----------------------------------------------------------
     def _catch_signals(self):
@@ -281,6 +355,19 @@ class Trainer:
             self._say(f"removed {len(removed)} temporary file(s) left by an interrupted write: "
                       + ", ".join(os.path.basename(p) for p in removed))
         return removed
+
+
+class _NoLog:
+    """The step log of a rank that writes no files."""
+
+    def append(self, record):
+        pass
+
+    def truncate_after(self, step):
+        pass
+
+    def close(self):
+        pass
 
 
 def _epoch_of(epoch, batch):
