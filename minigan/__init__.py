@@ -36,3 +36,12 @@ from . import distributed  # noqa: E402  (imports no MPI until dist.init())
 # nn.SyncBatchNorm, as PyTorch spells it; it lives in minigan.distributed (it needs the
 # communicator, a row below nn in the layers), and the top-level package puts it in nn.
 nn.SyncBatchNorm = distributed.SyncBatchNorm
+from . import textbook  # noqa: E402  (with mg.textbook(): the readable twins of the fast ops)
+
+
+def __getattr__(name):
+    """mg.viz, imported when first used: the pictures need Pillow, the rest of minigan not."""
+    if name == "viz":
+        import importlib
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'minigan' has no attribute {name!r}")

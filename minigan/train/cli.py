@@ -103,6 +103,9 @@ def build_parser(model_cls):
     p.epilog = (f"Training stops, keeping the last good checkpoint, when {DIVERGENCE_BOUNDS}. "
                 "Ctrl-C or SIGTERM saves a checkpoint at the current step (exit status "
                 "130 / 143); --resume continues from it.")
+    train.add_argument("--textbook", action="store_true",
+                       help="run conv, batch norm, max pooling and Adam on their readable, "
+                            "slower textbook twins (minigan/textbook/)")
     many = p.add_argument_group("many processes (mpiexec -n N python ... --distributed)")
     many.add_argument("--distributed", action="store_true",
                       help="train data-parallel on the MPI ranks: --batch-size is the global "
@@ -167,6 +170,11 @@ def main(model_cls, argv=None):
     parser = build_parser(model_cls)
     args = parser.parse_args(argv)
     given = given_options(parser, argv)
+    with mg.textbook(args.textbook):  # the twins for this run only
+        return _run(model_cls, parser, args, given)
+
+
+def _run(model_cls, parser, args, given):
     try:
         _check_combinations(args)
         try:

@@ -11,7 +11,7 @@ Every option of a training program is one of three kinds:
                --eval-samples, output extras. On --resume it comes from the checkpoint
                unless given; a given value changes for real.
     invocation what this command does: --out, --resume, --overwrite, --checkpoint,
-               --data, --generate ... Never taken from a checkpoint.
+               --data, --generate, --textbook (the same math, read from minigan/textbook/) ... Never taken from a checkpoint.
 
 An option nobody classified is a `run` option: a new option stays safe until
 someone decides it may change.
@@ -27,7 +27,7 @@ import tempfile
 
 SCHEDULE = frozenset({"epochs", "max_steps", "no_eval", "eval_samples", "sample_every"})
 INVOCATION = frozenset({"out", "resume", "overwrite", "checkpoint", "data", "generate", "nice",
-                        "interpolate", "digit", "help"})
+                        "interpolate", "digit", "help", "textbook"})
 
 # What a training run writes into --out (trainer.py, cli.py): what --overwrite replaces.
 RUN_FILES = ("checkpoint.npz", "log.jsonl", "progress.gif", "losses.png", "quality.json",
