@@ -30,4 +30,4 @@ __version__ = "0.1.0"
 _tune_malloc()
 from . import optim  # noqa: E402
 from . import nn  # noqa: E402
-from .serialization import save, load  # noqa: E402
+from .serialization import CheckpointError, save, load  # noqa: E402
