@@ -157,6 +157,15 @@ def test_setitem_inside_a_graph_is_differentiable(backend):
     assert_close(y, np.concatenate([2 * x.numpy()[:1], v.numpy()[None], 2 * x.numpy()[2:]]))
 
 
+def test_setitem_of_a_value_that_requires_grad_into_a_constant_buffer(backend):
+    v = randn(2)
+    buffer = mg.zeros(3, 2, dtype=mg.float64)
+    buffer[1] = v
+    (buffer * 3).sum().backward()
+    assert buffer.requires_grad and not buffer.is_leaf
+    assert_close(v.grad, [3.0, 3.0])
+
+
 def test_setitem_after_an_op_saved_the_tensor_raises_at_backward(backend):
     x = randn(3)
     y = x * 1.0
