@@ -208,6 +208,9 @@ def _run_backward(roots, root_grads, wanted, retain_graph, create_graph):
         else:
             needed[id(t)] = id(t) in wanted or (
                 t._ctx is not None and any(needed.get(id(x), False) for x in t._ctx.inputs))
+        if t._ctx is not None and not _freed(t) and needed[id(t)] and (
+                wanted is None or any(needed.get(id(x), False) for x in t._ctx.inputs)):
+            _check_versions(t._ctx)  # before any backward runs: a refusal changes nothing
 
     grads = {}
     for root, g in zip(roots, root_grads):
@@ -227,7 +230,6 @@ def _run_backward(roots, root_grads, wanted, retain_graph, create_graph):
                 if not any(needed.get(id(x), False) and x.requires_grad for x in t._ctx.inputs):
                     continue
             ctx = t._ctx
-            _check_versions(ctx)
             ctx.needs_input_grad = tuple(
                 x.requires_grad and needed.get(id(x), False) for x in ctx.inputs)
             input_grads = type(ctx).backward(ctx, g)

@@ -88,6 +88,8 @@ def test_stepping_d_between_g_loss_and_its_backward_raises(backend):
     with pytest.raises(RuntimeError, match=MODIFIED):
         loss_g.backward()
     assert all(p.grad is None for p in G.parameters())  # nothing half-accumulated
+    with pytest.raises(RuntimeError, match=MODIFIED):  # nothing freed either: same answer
+        loss_g.backward()
 
 
 def test_the_right_order_gives_g_the_gradient_of_the_d_it_was_computed_with(backend):
