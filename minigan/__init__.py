@@ -30,7 +30,7 @@ __version__ = "0.1.0"
 _tune_malloc()
 from . import optim  # noqa: E402
 from . import nn  # noqa: E402
-from .serialization import save, load  # noqa: E402
+from .serialization import CheckpointError, save, load  # noqa: E402
 from . import distributed  # noqa: E402  (imports no MPI until dist.init())
 
 # nn.SyncBatchNorm, as PyTorch spells it; it lives in minigan.distributed (it needs the

@@ -292,13 +292,14 @@ class StrictBitGenerator:
         return StrictArray(raw) if output else None
 
 
-def _device_parameter(value, name):
-    """CuPy's distributions take device arrays or Python scalars, never NumPy arrays."""
+def _device_parameter(value, name, error=TypeError):
+    """CuPy's distributions take device arrays or Python ints and floats (checked as
+    `type(value) in (float, int)`: not NumPy scalars, not NumPy arrays)."""
     if type(value) is StrictArray:
         return value._a
-    if isinstance(value, (bool, int, float)):
+    if type(value) in (float, int):
         return value
-    raise TypeError(f"{name} is required to be a cupy.ndarray or a scalar")
+    raise error(f"{name} is required to be a cupy.ndarray or a scalar")
 
 
 class StrictGenerator:
@@ -314,7 +315,8 @@ class StrictGenerator:
         return _into(self._numpy().random(_size(size), dtype=np.dtype(dtype)), out)
 
     def uniform(self, low=0.0, high=1.0, size=None, dtype=np.float64):
-        low, high = _device_parameter(low, "low"), _device_parameter(high, "high")
+        # CuPy passes low and high through cupy.asarray: host values are copied over.
+        low, high = (v._a if type(v) is StrictArray else np.asarray(v) for v in (low, high))
         return StrictArray(np.asarray(self._numpy().uniform(low, high, size)).astype(dtype))
 
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
@@ -334,7 +336,7 @@ class StrictGenerator:
             _size(size), dtype=np.dtype(dtype), method="inv"), out)
 
     def standard_gamma(self, shape, size=None, dtype=np.float64, out=None):
-        shape = _device_parameter(shape, "shape")
+        shape = _device_parameter(shape, "shape", error=ValueError)  # CuPy's ValueError
         return _into(np.asarray(self._numpy().standard_gamma(shape, size)).astype(dtype), out)
 
     def beta(self, a, b, size=None, dtype=np.float64):
@@ -356,6 +358,7 @@ class StrictGenerator:
         return self._distribution("f", (dfnum, "dfnum"), (dfden, "dfden"), size=size)
 
     def gamma(self, shape, scale=1.0, size=None):
+        _device_parameter(shape, "shape", error=ValueError)  # checked by standard_gamma in CuPy
         return self._distribution("gamma", (shape, "shape"), (scale, "scale"), size=size)
 
     def geometric(self, p, size=None):

@@ -10,6 +10,15 @@ WGAN-GP gradient penalty needs exactly that) with no extra code.
 Every Tensor made by a Function remembers it in `tensor._ctx`: the graph. The
 backward pass walks that graph once, in reverse topological order, summing the
 gradient contributions of every use of a tensor before passing it further.
+
+Two safety rules, as in PyTorch:
+- An op records the version (`Tensor._version`) of each input and of its output.
+  If one of them was changed in place before backward reads it (an optimizer step
+  between a loss and its backward is the classic case), backward raises instead
+  of returning a silently wrong gradient.
+- After an op's backward has run, what it saved (its inputs and arrays such as
+  masks) is freed, unless retain_graph=True: memory falls during backward, and a
+  second backward through the same ops raises.
 """
 import contextlib
 import weakref
@@ -74,7 +83,10 @@ class Function:
     @property
     def output(self):
         """The Tensor this op produced (kept weakly: the graph must not own its outputs)."""
-        return self._output()
+        out = self._output()
+        if out is not None and out._version != self._output_version:
+            _raise_modified(self, out, self._output_version)
+        return out
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -93,10 +105,41 @@ class Function:
         if requires_grad:
             out._ctx = ctx
             ctx._output = weakref.ref(out)
+            ctx._output_version = out._version
+            ctx._input_versions = tuple(x._version for x in inputs)
         return out
 
     def __repr__(self):
         return f"<{type(self).__name__} backward>"
+
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the "
+          "graph are freed when you call .backward() or mg.grad(). Specify "
+          "retain_graph=True if you need to backward through the graph a second time or "
+          "if you need to access saved tensors after calling backward.")
+
+
+def _raise_modified(ctx, tensor, expected):
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{type(ctx).__name__}, shape {tensor.shape}] is at version "
+        f"{tensor._version}; expected version {expected} instead. Hint: an optimizer "
+        "step (or another in-place change) between computing a loss and calling its "
+        "backward; call backward first, or recompute the loss after the step.")
+
+
+def _check_versions(ctx):
+    """Raise if an input of this op changed in place since the op ran."""
+    for x, version in zip(ctx.inputs, ctx._input_versions):
+        if x._version != version:
+            _raise_modified(ctx, x, version)
+
+
+def _free(ctx):
+    """Drop what the op saved for backward (inputs, masks, ...), as PyTorch does."""
+    ctx.__dict__.clear()
+    ctx._freed = True
 
 
 def _check_same_backend(name, tensors):
@@ -131,30 +174,43 @@ def _topological_order(roots):
             continue
         visited.add(id(t))
         stack.append((t, True))
-        if t._ctx is not None:
+        if t._ctx is not None and not getattr(t._ctx, "_freed", False):
             for x in t._ctx.inputs:
                 if x.requires_grad and id(x) not in visited:
                     stack.append((x, False))
     return order
 
 
-def _run_backward(roots, root_grads, wanted, create_graph):
+def _freed(t):
+    return t._ctx is not None and getattr(t._ctx, "_freed", False)
+
+
+def _run_backward(roots, root_grads, wanted, retain_graph, create_graph):
     """Propagate root_grads from roots to the tensors in `wanted`.
 
     wanted: a set of ids of tensors whose gradient is asked for, or None for
     "every leaf that requires grad" (Tensor.backward). Returns
     {id: (tensor, grad)} for the wanted tensors (for every reached leaf when
-    wanted is None).
-    Only the ops on a path from a root to a wanted tensor run their backward.
+    wanted is None), and whether a freed op was met on the way.
+    Only the ops on a path from a root to a wanted tensor run their backward;
+    unless retain_graph, each frees what it saved once it has run.
     """
     order = _topological_order(roots)
-    needed = {}
+    needed, met_freed = {}, False
     for t in order:  # inputs come first, so needed[] of every input is known
-        if wanted is None:
+        if _freed(t):  # its inputs are gone: only itself can be wanted
+            met_freed = True
+            needed[id(t)] = wanted is None or id(t) in wanted
+            if wanted is None:
+                raise RuntimeError(_FREED)
+        elif wanted is None:
             needed[id(t)] = True
         else:
             needed[id(t)] = id(t) in wanted or (
                 t._ctx is not None and any(needed.get(id(x), False) for x in t._ctx.inputs))
+        if t._ctx is not None and not _freed(t) and needed[id(t)] and (
+                wanted is None or any(needed.get(id(x), False) for x in t._ctx.inputs)):
+            _check_versions(t._ctx)  # before any backward runs: a refusal changes nothing
 
     grads = {}
     for root, g in zip(roots, root_grads):
@@ -162,13 +218,14 @@ def _run_backward(roots, root_grads, wanted, create_graph):
 
     results = {}
     with _grad_mode(create_graph):
-        for t in reversed(order):
+        while order:  # popping, so a tensor is released once its op's backward has run
+            t = order.pop()
             g = grads.pop(id(t), None)
             if g is None or not needed[id(t)]:
                 continue
             if t._ctx is None or (wanted is not None and id(t) in wanted):
                 results[id(t)] = (t, g)
-                if t._ctx is None:
+                if t._ctx is None or _freed(t):
                     continue
                 if not any(needed.get(id(x), False) and x.requires_grad for x in t._ctx.inputs):
                     continue
@@ -195,7 +252,9 @@ def _run_backward(roots, root_grads, wanted, create_graph):
                     gx = gx.detach()
                 previous = grads.get(id(x))
                 grads[id(x)] = gx if previous is None else previous + gx
-    return results
+            if not retain_graph:
+                _free(ctx)
+    return results, met_freed
 
 
 def _as_root_grads(outputs, grad_outputs, who):
@@ -216,23 +275,32 @@ def _as_root_grads(outputs, grad_outputs, who):
     return root_grads
 
 
-def backward(tensor, gradient=None, create_graph=False):
-    """Accumulate d(tensor)/d(leaf) into `leaf.grad` for every leaf that requires grad."""
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
+    """Accumulate d(tensor)/d(leaf) into `leaf.grad` for every leaf that requires grad.
+
+    retain_graph: keep what the ops saved, to backward through them again
+    (defaults to create_graph, as in PyTorch); otherwise it is freed as backward goes.
+    """
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward: the tensor does not require grad and has no graph "
             "(was it computed under no_grad, or from tensors without requires_grad=True?)")
     (g,) = _as_root_grads([tensor], [gradient], "backward")
-    results = _run_backward([tensor], [g], None, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    results, _ = _run_backward([tensor], [g], None, retain_graph, create_graph)
     for t, gx in results.values():
         t.grad = gx if t.grad is None else t.grad + gx
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
     """d(outputs)/d(inputs) as a tuple of Tensors, like torch.autograd.grad.
 
     outputs, inputs: a Tensor or a sequence of Tensors (inputs may be non-leaf).
     grad_outputs: the upstream gradient of each output (None for scalars).
+    retain_graph: keep what the ops on the way saved, to differentiate through them
+        again (defaults to create_graph); otherwise they are freed.
     create_graph: record the gradient's own graph, to differentiate it again.
     Nothing is accumulated into `.grad`.
     """
@@ -248,10 +316,15 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
         if not y.requires_grad:
             raise RuntimeError(f"grad: output {i} does not require grad and has no graph")
     root_grads = _as_root_grads(outputs, list(grad_outputs), "grad")
-    results = _run_backward(outputs, root_grads, {id(x) for x in inputs}, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    results, met_freed = _run_backward(outputs, root_grads, {id(x) for x in inputs},
+                                       retain_graph, create_graph)
     grads = []
     for i, x in enumerate(inputs):
         gx = results.get(id(x), (None, None))[1]
+        if gx is None and met_freed:  # it may have been reachable through the freed ops
+            raise RuntimeError(_FREED)
         if gx is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} was not used to compute the outputs "

@@ -28,6 +28,7 @@ pickle can). Writing goes to a temporary name that is renamed when complete
 (`_atomic.atomic_write`), so an interrupted save leaves the old file intact.
 """
 import json
+import math
 import os
 import zipfile
 
@@ -38,7 +39,7 @@ from ._atomic import atomic_write
 from .nn.parameter import Parameter
 from .tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "CheckpointError"]
 
 _STRUCTURE = "__structure__"
 _FORMAT = "minigan.save"
@@ -129,53 +130,117 @@ class CheckpointError(ValueError):
     """A file that is not a readable minigan checkpoint (or .npz) file."""
 
 
+# A compressed member can hold at most about 1032 times its size (deflate's limit):
+# a member that claims more is lying, and believing it would allocate the claim.
+_MAX_EXPANSION = 1100
+
+
 def load(path, as_numpy=False):
     """Read a file written by `save`; see the module docstring for what comes back.
 
     Raises FileNotFoundError for a missing file and CheckpointError (a ValueError)
-    naming the path for anything unreadable: not an .npz, truncated, pickled
-    object arrays (never loaded), or a malformed structure.
+    naming the path for anything else that is not a minigan .npz (or a plain one
+    from np.savez): a PyTorch file, an .npy, random bytes, a truncated file, pickled
+    object arrays (never loaded), a member declaring a larger array than it holds,
+    or a malformed or absurdly nested structure. Nothing else escapes: no raw
+    bytes come back, and no MemoryError or RecursionError.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not hasattr(archive, "files"):  # a single array: an .npy file
-            raise CheckpointError(f"load: {path!r} is an .npy file, not an .npz checkpoint")
-        with archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except CheckpointError:
-        raise
-    except ValueError as error:
-        if "Object arrays" in str(error):
-            raise CheckpointError(
-                f"load: {path!r} contains an array of pickled Python objects, which minigan "
-                "never loads (unpickling can run arbitrary code); only arrays of numbers, "
-                "bools and strings can be read") from None
-        if "pickle" in str(error):
-            raise CheckpointError(
-                f"load: {path!r} is not an .npz file (it could only be read by unpickling, "
-                "which minigan never does: unpickling can run arbitrary code)") from None
-        raise CheckpointError(f"load: {path!r} is not a readable .npz file: {error}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise CheckpointError(
-            f"load: {path!r} is not a readable .npz file (corrupt or truncated?): "
-            f"{type(error).__name__}: {error}") from None
-    if _STRUCTURE not in arrays:
-        # An .npz from np.savez: its arrays by name.
-        return dict(arrays)
-    try:
+        arrays = _read_npz(path)
+        if _STRUCTURE not in arrays:
+            return arrays  # an .npz from np.savez: its arrays by name
         header = json.loads(str(arrays.pop(_STRUCTURE)))
-        if header.get("format") != _FORMAT:
-            raise ValueError(f"unknown format {header.get('format')!r}")
+        if not isinstance(header, dict) or header.get("format") != _FORMAT:
+            raise ValueError("unknown format "
+                             f"{header.get('format') if isinstance(header, dict) else header!r}")
         if header.get("version") != _VERSION:
             raise ValueError(f"unsupported version {header.get('version')!r}")
         return _decode(header["root"], arrays, as_numpy)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except CheckpointError:
+        raise
+    except RecursionError:
+        raise CheckpointError(
+            f"load: {path!r} has a {_STRUCTURE} nested too deeply to be a checkpoint") from None
+    except MemoryError:
+        raise CheckpointError(
+            f"load: {path!r} declares more data than this machine can hold") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointError(
+            f"load: {path!r} is not a readable .npz file (corrupt or truncated?): "
+            f"{type(error).__name__}: {error}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
         raise CheckpointError(
             f"load: {path!r} has a malformed {_STRUCTURE}: {type(error).__name__}: {error}"
         ) from None
+
+
+def _read_npz(path):
+    """{name: array} of every member of the .npz at `path`, each checked before it is
+    read: only .npy members, no pickled objects, no more bytes claimed than held."""
+    with open(path, "rb") as f:
+        start = f.read(8)
+    if start.startswith(b"\x93NUMPY"):
+        raise CheckpointError(f"load: {path!r} is an .npy file, not an .npz checkpoint")
+    if not zipfile.is_zipfile(path):
+        if start[:1] == b"\x80":  # pickle's opcode PROTO: e.g. an old torch.save file
+            raise CheckpointError(
+                f"load: {path!r} is not an .npz file but a pickle (an old torch.save file?); "
+                "minigan never unpickles: that can run arbitrary code")
+        raise CheckpointError(
+            f"load: {path!r} is not a readable .npz file (corrupt or truncated?): it has no "
+            "zip directory")
+    size = os.path.getsize(path)
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        if any(name.endswith("data.pkl") for name in names):
+            raise CheckpointError(
+                f"load: {path!r} is a PyTorch file (torch.save's zip, holding a pickle), not "
+                "a minigan .npz; minigan never unpickles (that can run arbitrary code)")
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                raise CheckpointError(
+                    f"load: {path!r} is not an .npz file: its member {info.filename!r} is "
+                    "not an .npy array")
+            arrays[info.filename[:-4]] = _read_member(archive, info, size, path)
+    return arrays
+
+
+def _read_member(archive, info, archive_size, path):
+    where = f"load: {path!r}, member {info.filename!r}"
+    if info.compress_size > archive_size or info.file_size > _MAX_EXPANSION * max(
+            info.compress_size, 1) + 4096:
+        raise CheckpointError(f"{where} claims {info.file_size} bytes, more than the "
+                              f"{archive_size}-byte file can hold")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(member)
+        if dtype.hasobject:
+            raise CheckpointError(
+                f"{where} is an array of pickled Python objects, which minigan never loads "
+                "(unpickling can run arbitrary code); only arrays of numbers, bools and "
+                "strings can be read")
+        nbytes = math.prod(shape) * dtype.itemsize
+        held = info.file_size - member.tell()
+        if nbytes > held:
+            raise CheckpointError(
+                f"{where} declares an array of shape {shape} and dtype {dtype} "
+                f"({nbytes} bytes) but holds {held} bytes")
+        buffer = bytearray(nbytes)  # writable, so the array is too
+        view, done = memoryview(buffer), 0
+        while done < nbytes:
+            n = member.readinto(view[done:])
+            if not n:
+                raise CheckpointError(f"{where} ends after {done} of {nbytes} bytes")
+            done += n
+    array = np.frombuffer(buffer, dtype=dtype)
+    return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
 
 
 def _decode(node, arrays, as_numpy):

@@ -4,6 +4,9 @@
     requires_grad  whether gradients flow to this tensor
     grad           dL/d(this) after backward(), a Tensor of the same shape
     _ctx           the Function (op) that made it, holding its inputs: the graph
+    _version       how many times it was changed in place (as PyTorch's): an op
+                   records its inputs' versions, and a backward that finds one
+                   changed raises instead of computing a wrong gradient
 
 Operators and methods (x + y, x.sum(1), x.relu(), x[idx] ...) are thin calls to
 `minigan.functional`, where every op's forward and backward live.
@@ -39,7 +42,7 @@ class Tensor:
     the current backend.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_version", "__weakref__")
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -57,20 +60,47 @@ class Tensor:
                 array = array.astype(dtype)
         if requires_grad and dtype.kind != "f":
             raise TypeError(f"tensor: only floating tensors can require grad, got dtype {dtype}")
-        self.data = array
+        self._start(array, requires_grad)
+
+    def _start(self, array, requires_grad):
+        """A fresh tensor's fields: no gradient, no graph, version 0."""
+        self._data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
+        self._version = 0
 
     @classmethod
     def _make(cls, data, requires_grad=False):
         """Wrap a backend array without copying (used by ops)."""
         t = cls.__new__(cls)
-        t.data = np.asarray(data) if isinstance(data, np.generic) else data  # scalars -> 0-d arrays
-        t.grad = None
-        t.requires_grad = requires_grad
-        t._ctx = None
+        t._start(np.asarray(data) if isinstance(data, np.generic) else data,  # scalars -> 0-d
+                 requires_grad)
         return t
+
+    # --- the numbers, and changing them in place --------------------------------
+    @property
+    def data(self):
+        """The backend array. Assigning a new one is an in-place change (the version moves)."""
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        self._data = array
+        self._version += 1
+
+    def _bump_version(self):
+        """Record an in-place change made to `self.data`'s numbers (optimizer steps,
+        nn.init, load_state_dict call this after writing into the array)."""
+        self._version += 1
+
+    def __setitem__(self, index, value):
+        """x[index] = value, in place, as in PyTorch (the version moves).
+
+        On a tensor that is part of a graph the write is recorded as an op
+        (`IndexPut`): x takes the new value's history, gradients flow to the old x
+        everywhere but `index`, and to `value` at `index`."""
+        F.setitem_(self, index, value)
 
     # --- what it is -------------------------------------------------------
     @property
@@ -130,10 +160,14 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
     # --- autograd -----------------------------------------------------------
-    def backward(self, gradient=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) into leaf.grad for every leaf that requires grad."""
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into leaf.grad for every leaf that requires grad.
+
+        The arrays the graph saved for backward are freed as it goes (as in PyTorch),
+        so a second backward through the same graph raises unless retain_graph=True;
+        retain_graph defaults to create_graph."""
         from .autograd import backward
-        backward(self, gradient, create_graph)
+        backward(self, gradient, retain_graph, create_graph)
 
     def detach(self):
         """The same data, cut from the graph."""

@@ -70,6 +70,11 @@ def test_strict_draws_are_device_arrays_even_for_one_value():
     assert type(rng.uniform(-1.0, 1.0, size=3)) is mg._strict.StrictArray
     with pytest.raises(TypeError, match="cupy.ndarray or a scalar"):
         rng.poisson(np.ones(3))  # a host array where CuPy wants a device one
+    with pytest.raises(TypeError, match="cupy.ndarray or a scalar"):
+        rng.poisson(np.float64(2.0))  # CuPy checks type(lam) in (float, int)
+    with pytest.raises(ValueError, match="cupy.ndarray or a scalar"):
+        rng.standard_gamma(np.ones(2))  # CuPy raises ValueError here
+    assert rng.uniform(np.zeros(2), 1.0).shape == (2,)  # uniform copies host values over
     with pytest.raises(TypeError, match="Unsupported dtype"):
         rng.standard_normal(3, dtype=np.int32)
 

@@ -40,6 +40,34 @@ def as_tensor(value, like):
     return constant(value)
 
 
+def floating(x):
+    """x if it is floating, else x in the default float dtype: PyTorch's promotion for
+    ops whose result is not an integer (exp, sigmoid, mean, ...: 1 -> 1.0, never 0)."""
+    if x.dtype.kind == "f":
+        return x
+    return constant(x.data.astype(_backend.get_default_dtype()))
+
+
+def promote_pair(a, b):
+    """Two tensors in one dtype category, as PyTorch promotes: an integer or bool tensor
+    meeting a floating one takes the floating one's dtype (int64 + float32 -> float32,
+    where NumPy would give float64)."""
+    if a.dtype.kind == "f" and b.dtype.kind != "f":
+        b = constant(b.data.astype(a.dtype))
+    elif b.dtype.kind == "f" and a.dtype.kind != "f":
+        a = constant(a.data.astype(b.dtype))
+    return a, b
+
+
+def check_broadcast(name, *shapes):
+    """Raise `name: cannot broadcast shapes (3, 4) and (5,)` if the shapes do not broadcast."""
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{name}: cannot broadcast shapes "
+                         + " and ".join(str(tuple(s)) for s in shapes)) from None
+
+
 def normalize_dim(dim, ndim, name):
     """A dim (or tuple of dims), possibly negative, as a tuple of positive axes."""
     dims = (dim,) if isinstance(dim, int) else tuple(dim)

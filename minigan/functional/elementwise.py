@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module as _xp
 from ..tensor import Tensor
-from ._util import as_tensor, constant
+from ._util import as_tensor, check_broadcast, constant, floating, promote_pair
 from .shape import sum_to
 
 __all__ = [
@@ -125,22 +125,25 @@ class Pow(Function):
 
 def add(a, b):
     a, b = _pair(a, b)
-    return Add.apply(a, b)
+    return _broadcasting(Add, "add", a, b)
 
 
 def sub(a, b):
     a, b = _pair(a, b)
-    return Sub.apply(a, b)
+    return _broadcasting(Sub, "sub", a, b)
 
 
 def mul(a, b):
     a, b = _pair(a, b)
-    return Mul.apply(a, b)
+    return _broadcasting(Mul, "mul", a, b)
 
 
 def div(a, b):
+    """a / b: true division, so two integer tensors give the default float dtype."""
     a, b = _pair(a, b)
-    return Div.apply(a, b)
+    if a.dtype.kind != "f":  # then b is not floating either (see _pair)
+        a, b = floating(a), floating(b)
+    return _broadcasting(Div, "div", a, b)
 
 
 def neg(x):
@@ -151,15 +154,30 @@ def pow(a, b):
     """a ** b. A constant exponent (a Python number) has its own, cheaper op."""
     if isinstance(a, Tensor) and isinstance(b, (int, float, np.integer, np.floating)):
         # A NumPy scalar exponent becomes a Python number, which keeps float32 float32.
-        return PowScalar.apply(a, p=b.item() if isinstance(b, np.generic) else b)
+        p = b.item() if isinstance(b, np.generic) else b
+        if isinstance(p, float):  # int ** 0.5 is a float, as in PyTorch
+            a = floating(a)
+        return PowScalar.apply(a, p=p)
     a, b = _pair(a, b)
-    return Pow.apply(a, b)
+    return _broadcasting(Pow, "pow", a, b)
 
 
 def _pair(a, b):
+    """Both operands as tensors on one backend, promoted to one dtype category."""
     if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
-    return as_tensor(a, b), b
+        return promote_pair(a, as_tensor(b, a))
+    return promote_pair(as_tensor(a, b), b)
+
+
+def _broadcasting(op, name, a, b, **params):
+    """op.apply(a, b), or one line naming the op and both shapes if they do not broadcast
+    (checked only on failure: the common case pays nothing)."""
+    try:
+        return op.apply(a, b, **params)
+    except ValueError:
+        if a.shape != b.shape:
+            check_broadcast(name, a.shape, b.shape)
+        raise
 
 
 # --- unary functions ------------------------------------------------------------
@@ -305,15 +323,15 @@ class Clamp(MaskedGrad):
 
 
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(floating(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(floating(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(floating(x))
 
 
 def abs(x):
@@ -321,11 +339,11 @@ def abs(x):
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(floating(x))
 
 
 def sigmoid(x):
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(floating(x))
 
 
 def relu(x):
@@ -333,7 +351,9 @@ def relu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU.apply(x, negative_slope=negative_slope)
+    """An integer input is computed in the default float dtype (a slope of 0.2 on
+    integers would be 0; PyTorch refuses integer input instead)."""
+    return LeakyReLU.apply(floating(x), negative_slope=negative_slope)
 
 
 def clamp(x, min=None, max=None):
@@ -372,7 +392,11 @@ def where(condition, a, b):
     if isinstance(condition, Tensor):
         condition = condition.data
     a, b = _pair(a, b)
-    return Where.apply(a, b, condition=condition)
+    try:
+        return Where.apply(a, b, condition=condition)
+    except ValueError:
+        check_broadcast("where", tuple(getattr(condition, "shape", ())), a.shape, b.shape)
+        raise
 
 
 class Maximum(Function):
@@ -399,13 +423,13 @@ class Maximum(Function):
 def maximum(a, b):
     """Elementwise max, broadcasting."""
     a, b = _pair(a, b)
-    return Maximum.apply(a, b, pick="maximum")
+    return _broadcasting(Maximum, "maximum", a, b, pick="maximum")
 
 
 def minimum(a, b):
     """Elementwise min, broadcasting."""
     a, b = _pair(a, b)
-    return Maximum.apply(a, b, pick="minimum")
+    return _broadcasting(Maximum, "minimum", a, b, pick="minimum")
 
 
 # --- not differentiable -----------------------------------------------------------
@@ -413,7 +437,11 @@ def minimum(a, b):
 def compare(a, b, name):
     """a < b, a == b, ... as a bool tensor (no gradient)."""
     a, b = _pair(a, b)
-    return constant(getattr(a.xp, name)(a.data, b.data))
+    try:
+        return constant(getattr(a.xp, name)(a.data, b.data))
+    except ValueError:
+        check_broadcast(name, a.shape, b.shape)
+        raise
 
 
 class Cast(Function):

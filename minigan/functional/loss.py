@@ -112,8 +112,13 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _check_reduction(reduction, name)
     target = _same_shape_target(input, target, name)
     weight = _weight(weight, "weight", input, name)
-    if bool(((input.data < 0) | (input.data > 1)).any()):
-        raise ValueError(f"{name}: all elements of input should be between 0 and 1")
+    inside = (input.data >= 0) & (input.data <= 1)  # False for NaN, which must not pass
+    if not bool(inside.all()):
+        bad = int((~inside).sum())
+        nan = bool(input.xp.isnan(input.data).any())
+        raise ValueError(
+            f"{name}: all elements of input should be between 0 and 1; {bad} of "
+            f"{input.numel()} are not{' (NaN among them)' if nan else ''}")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 from ..autograd import Function
 from ..backend import get_array_module as _xp
-from ._util import constant, normalize_dim
+from ._util import constant, floating, normalize_dim
 from .elementwise import exp, log
 from .shape import broadcast_to, reshape
 
@@ -54,6 +54,8 @@ def _reciprocal(count):
 
 
 def mean(x, dim=None, keepdim=False):
+    """Mean over `dim`; an integer input gives the default float dtype."""
+    x = floating(x)
     axes = _axes(x, dim, "mean")
     count = 1
     for a in axes:
@@ -95,6 +97,8 @@ class Max(Function):
 
 
 def _max_or_min(x, dim, keepdim, pick):
+    if x.dtype.kind != "f" and dim is None:  # nothing to differentiate: the value, in x's dtype
+        return constant(getattr(x.data, pick)())
     if dim is None:
         return Max.apply(x, axes=tuple(range(x.ndim)), keepdim=False, pick=pick, share_ties=True)
     if isinstance(dim, (tuple, list)):
@@ -135,6 +139,7 @@ def argmin(x, dim=None, keepdim=False):
 
 def var(x, dim=None, unbiased=True, keepdim=False):
     """Variance over `dim`: sum((x - mean)^2) / (n - 1), or / n when unbiased=False."""
+    x = floating(x)
     axes = _axes(x, dim, "var")
     count = 1
     for a in axes:
@@ -151,6 +156,7 @@ def std(x, dim=None, unbiased=True, keepdim=False):
 
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x), dim)), computed stably by shifting by the (constant) max."""
+    x = floating(x)
     axes = normalize_dim(dim, x.ndim, "logsumexp")
     shift = constant(x.data.max(axis=axes, keepdims=True))
     y = log(sum(exp(x - shift), axes, keepdim=True)) + shift
@@ -190,9 +196,9 @@ class LogSoftmax(Function):
 
 def softmax(x, dim):
     (axis,) = normalize_dim(dim, x.ndim, "softmax")
-    return Softmax.apply(x, axis=axis)
+    return Softmax.apply(floating(x), axis=axis)
 
 
 def log_softmax(x, dim):
     (axis,) = normalize_dim(dim, x.ndim, "log_softmax")
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmax.apply(floating(x), axis=axis)

@@ -5,15 +5,16 @@ moves the gradient back: reshape's backward is a reshape, permute's the inverse
 permutation, indexing's a scatter into zeros, cat's a split.
 """
 import math
+import weakref
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import get_array_module as _xp
 from ..tensor import Tensor
-from ._util import normalize_dim
+from ._util import as_tensor, constant, normalize_dim
 
 __all__ = [
     "sum_to", "broadcast_to", "expand", "reshape", "flatten", "unsqueeze", "squeeze",
-    "permute", "transpose", "getitem", "cat", "stack", "pad",
+    "permute", "transpose", "getitem", "setitem_", "cat", "stack", "pad",
 ]
 
 
@@ -245,6 +246,56 @@ def _has_integer_array(index):
 
 def getitem(x, index):
     return GetItem.apply(x, index=_array_index(index, x))
+
+
+class IndexPut(Function):
+    """y = x with y[index] = v (v broadcast to the shape of x[index]);
+    dL/dx = g with zeros at `index`,  dL/dv = sum_to(g[index], v.shape)."""
+
+    @staticmethod
+    def forward(ctx, x, v, index):
+        ctx.index = index
+        y = x.copy()
+        y[index] = v
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, v = ctx.inputs
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            zero = constant(g.xp.zeros((), dtype=g.dtype))
+            gx = IndexPut.apply(g, zero, index=ctx.index)
+        if ctx.needs_input_grad[1]:
+            gv = sum_to(GetItem.apply(g, index=ctx.index), v.shape)
+        return gx, gv
+
+
+def setitem_(x, index, value):
+    """x[index] = value in place; the version of x moves (see Tensor.__setitem__).
+
+    Without a graph the numbers are written into x's array. With one, x takes the
+    history of IndexPut(old x, value): the old x keeps its own history and values."""
+    index = _array_index(index, x)
+    v = as_tensor(value, x)
+    if not (is_grad_enabled() and (x.requires_grad or v.requires_grad)):
+        x.data[index] = v.data
+        x._bump_version()
+        return x
+    if x.is_leaf and x.requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation "
+            f"(x[...] = on a tensor of shape {x.shape}); write under mg.no_grad(), or "
+            "into a copy")
+    old = Tensor._make(x.data, x.requires_grad)
+    old._version, old._ctx = x._version, x._ctx
+    if old._ctx is not None:
+        old._ctx._output = weakref.ref(old)
+    out = IndexPut.apply(old, v, index=index)
+    x._data, x._ctx, x.requires_grad = out.data, out._ctx, True
+    x._bump_version()
+    out._ctx._output, out._ctx._output_version = weakref.ref(x), x._version
+    return x
 
 
 def _array_index(index, x):

@@ -128,7 +128,7 @@ class GAN(GANModel):
             logits = self.D(fake)
             loss_g = self.g_loss(logits)
             # The loss is a mean over the batch, so each logit's gradient is 1/N of its own.
-            (per_logit,) = mg.grad(loss_g, logits)
+            (per_logit,) = mg.grad(loss_g, logits, retain_graph=True)  # backward follows
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()

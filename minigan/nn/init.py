@@ -4,7 +4,8 @@
     nn.init.kaiming_uniform_(w, a=math.sqrt(5))   # what Linear and Conv2d do by default
 
 Every function writes into `tensor.data` (the backend array) directly, so no
-graph is recorded, as under torch's no_grad. Random numbers come from the seeded
+graph is recorded, as under torch's no_grad, and moves the tensor's version
+(`Tensor._version`): a graph that saved the old values refuses to backward. Random numbers come from the seeded
 generator of the tensor's backend (`mg.manual_seed` seeds it), in the tensor's dtype.
 
 Fans (`_calculate_fan_in_and_fan_out`) follow PyTorch: for a weight of shape
@@ -82,6 +83,7 @@ def uniform_(tensor, a=0.0, b=1.0):
     scalar = tensor.dtype.type
     u = _backend.backend_of(tensor.data).rand(tensor.shape, tensor.dtype)
     tensor.data[...] = u * scalar(b - a) + scalar(a)
+    tensor._bump_version()
     return tensor
 
 
@@ -91,6 +93,7 @@ def normal_(tensor, mean=0.0, std=1.0):
     scalar = tensor.dtype.type
     z = _backend.backend_of(tensor.data).randn(tensor.shape, tensor.dtype)
     tensor.data[...] = z * scalar(std) + scalar(mean)
+    tensor._bump_version()
     return tensor
 
 
@@ -98,6 +101,7 @@ def constant_(tensor, val):
     """Fill with the value `val`."""
     _check(tensor, "constant_")
     tensor.data[...] = tensor.dtype.type(val)
+    tensor._bump_version()
     return tensor
 
 

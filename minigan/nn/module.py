@@ -326,6 +326,7 @@ class Module:
             target = targets[name]
             target.data[...] = _move(_to_dtype(array, target.dtype),
                                      _backend.backend_of(target.data))
+            target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     # --- moving and casting ------------------------------------------------------------------

@@ -56,6 +56,8 @@ class _BatchNorm(Module):
             self.running_mean.data[...] = 0
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
+            for buffer in (self.running_mean, self.running_var, self.num_batches_tracked):
+                buffer._bump_version()
 
     def reset_parameters(self):
         """running statistics to (0, 1, 0); weight = 1, bias = 0."""

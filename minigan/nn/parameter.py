@@ -40,10 +40,7 @@ class Parameter(Tensor):
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(
                 f"Parameter: only floating tensors can require grad, got dtype {array.dtype}")
-        self.data = array
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self._ctx = None
+        self._start(array, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -14,7 +14,9 @@ An optimizer holds
 
 A subclass supplies only its update rule, `_update(param, grad, state, group)`,
 written on backend arrays: the step changes `param.data` in place with in-place
-ufuncs (`out=`), so no graph is recorded, nothing crosses to the host, and a
+ufuncs (`out=`) and moves the parameter's version (`Tensor._version`), so a
+backward through a graph made before the step raises instead of using the new
+values; no graph is recorded, nothing crosses to the host, and a
 float32 parameter never meets a float64 temporary (hyperparameters are Python
 floats, which NumPy 2 and CuPy apply without changing an array's dtype).
 
@@ -136,6 +138,7 @@ class Optimizer:
                 if not state:
                     state.update(self._init_state(p.data, group))
                 self._update(p.data, grad, state, group)
+                p._bump_version()  # a graph that saved p before this step can no longer use it
         return loss
 
     def _init_state(self, param, group):
