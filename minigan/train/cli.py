@@ -18,14 +18,15 @@ import sys
 import numpy as np
 
 import minigan as mg
+from minigan.backend import get_backend
 from minigan.data.mnist import ChecksumError, DataNotFoundError
 from minigan.gan.options import positive_float, positive_int, unit_interval
 from minigan.viz import save_grid
 
 from .checkpoint import CheckpointError, check_model, load_checkpoint, restore
-from .config import (OptionError, check_batch_fits, check_out_folder, describe_files,
-                     given_options, holds_a_run, nothing_to_train, reconcile, remove_run,
-                     run_files)
+from .config import (OptionError, check_batch_fits, check_out_path, describe_files,
+                     given_options, holds_a_run, make_out_folder, nothing_to_train, reconcile,
+                     remove_run, run_files, shown)
 from .sampling import generate_samples, latent_walk, nicest_samples
 from .steplog import StepLogError, read_steplog
 from .trainer import Trainer, TrainingDiverged
@@ -137,13 +138,15 @@ def main(model_cls, argv=None):
     try:
         _check_combinations(args)
         try:
-            mg.set_backend(args.backend)
+            get_backend(args.backend)  # loads it (CuPy) without switching to it yet
         except (ImportError, RuntimeError) as error:  # no CuPy, or no GPU for it
             raise OptionError(f"--backend {args.backend}: {error}") from None
         if args.generate is not None or args.interpolate:
+            mg.set_backend(args.backend)
             mg.manual_seed(args.seed)
             return _generate(model_cls, vars(args))
         config = _prepare_training(parser, model_cls, vars(args), given)
+        mg.set_backend(config["backend"])
         mg.manual_seed(config["seed"])
         return _train(model_cls, config)
     except TrainingDiverged as error:
@@ -162,7 +165,7 @@ def _prepare_training(parser, model_cls, args, given):
     """The config to train with, after every check that can be made before training:
     --out, the checkpoint and its options on --resume, the old run --overwrite replaces."""
     out = args["out"]
-    check_out_folder(out)
+    check_out_path(out)
     if args["data"] is not None and not os.path.isdir(args["data"]):
         raise OptionError(f"--data {args['data']}: no such folder (expected the folder "
                           "holding the MNIST files)")
@@ -178,13 +181,14 @@ def _prepare_training(parser, model_cls, args, given):
             raise OptionError(f"nothing to train: {why}")
         if changes:
             print("resuming with " + ", ".join(
-                f"--{dest.replace('_', '-')} {new} (was {old})" for dest, old, new in changes),
+                f"{name} {shown(new)} (was {shown(old)})" for name, old, new in changes),
                 file=sys.stderr)
         log = os.path.join(out, "log.jsonl")
         if os.path.exists(log):
             read_steplog(log)  # a damaged line: say which, before anything is written
     if config["train_size"] is not None:
         check_batch_fits(config["batch_size"], config["train_size"], " with --train-size")
+    make_out_folder(out)  # the last check: a folder is the first thing written
     continues_own = args["resume"] and os.path.abspath(source) == os.path.abspath(own)
     if not continues_own and holds_a_run(out):
         if args["overwrite"]:
@@ -216,7 +220,8 @@ def _report_quality(model, config):
     results = evaluate_model(model, n=config["eval_samples"], data=config.get("data"))
     for key, value in results.items():
         print(f"{key:>24}: {value:.4f}" if isinstance(value, float) else f"{key:>24}: {value}")
-    with open(os.path.join(config["out"], "quality.json"), "w") as f:
+    from minigan._atomic import atomic_write
+    with atomic_write(os.path.join(config["out"], "quality.json"), "w") as f:
         json.dump(results, f, indent=2)
 
 

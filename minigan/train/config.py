@@ -76,14 +76,16 @@ def option_names(parser):
 
 
 def shown(value):
-    """A value as the user types it: 0.0002, 128, minimax, None."""
+    """A value as the user types it: 0.0002, 128, minimax, None; a flag on or off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return repr(value)
     return str(value)
 
 
 def reconcile(parser, model_cls, args, given, saved):
-    """The resumed run's config, and what changed: (config, [(dest, old, new), ...]).
+    """The resumed run's config, and what changed: (config, [(option, old, new), ...]).
 
     args: vars(parser.parse_args(argv)); given: given_options(parser, argv);
     saved: the checkpoint's config. Raises OptionError naming every `run` option
@@ -103,7 +105,7 @@ def reconcile(parser, model_cls, args, given, saved):
                 conflicts.append(f"{name} is {shown(old)} in the checkpoint, "
                                  f"not {shown(args[dest])}")
             else:
-                changes.append((dest, old, args[dest]))
+                changes.append((name, old, args[dest]))
     if conflicts:
         raise OptionError(
             "--resume continues the run the checkpoint holds: " + "; ".join(conflicts)
@@ -148,12 +150,17 @@ def set_learning_rates(model, config):
     return events
 
 
-def check_out_folder(out):
-    """--out must be a folder this process can write; create it. Raises OptionError."""
+def check_out_path(out):
+    """--out must name a folder, or a name not yet used. Raises OptionError."""
     if not out:
         raise OptionError("--out is empty: expected the folder to write the run to")
     if os.path.exists(out) and not os.path.isdir(out):
         raise OptionError(f"--out {out} is a file: expected a folder (or a name not yet used)")
+
+
+def make_out_folder(out):
+    """Create --out and check this process can write there. Raises OptionError."""
+    check_out_path(out)
     try:
         os.makedirs(out, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out, prefix=".minigan-write-test-")
