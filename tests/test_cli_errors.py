@@ -21,6 +21,7 @@ from minigan.train import build_parser, load_checkpoint, main, read_steplog
 from .helpers import needs_mnist
 
 SMALL = ["--train-size", "32", "--batch-size", "16", "--no-eval", "--z-dim", "16"]
+BOUNDED = [*SMALL, "--max-steps", "1"]  # should a check fail to stop a run, it stays short
 MODELS = [DCGAN, CGAN, GAN, ACGAN, InfoGAN, WGAN, WGANGP, EBGAN, LAPGAN, VAE, CVAE, CVAEGAN]
 
 
@@ -48,6 +49,15 @@ def trained(tmp_path_factory):
 def files_in(folder):
     return sorted(os.path.relpath(os.path.join(d, f), folder)
                   for d, _, names in os.walk(folder) for f in names)
+
+
+@needs_mnist
+def test_generate_with_a_model_option_other_than_the_checkpoints_is_refused(trained, capsys):
+    assert main(DCGAN, ["--out", str(trained), "--generate", "4", "--z-dim", "32"]) == 2
+    assert one_error_line(capsys) == (
+        "error: --generate samples the model the checkpoint holds: --z-dim is 16 in the "
+        "checkpoint, not 32. Leave these options out")
+    assert main(DCGAN, ["--out", str(trained), "--generate", "4", "--seed", "5"]) == 0
 
 
 # --- a fresh run never destroys an old one -----------------------------------------------
@@ -86,7 +96,7 @@ def test_overwrite_says_what_it_replaces_and_leaves_no_old_epoch_grid(tmp_path, 
 
 
 def test_an_empty_out_is_refused(capsys):
-    assert main(DCGAN, ["--out", ""]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", ""]) == 2
     assert one_error_line(capsys) == "error: --out is empty: expected the folder to write the run to"
 
 
@@ -133,8 +143,8 @@ def test_another_models_checkpoint_is_refused_naming_both_models(trained, mode, 
     argv = ["--out", str(trained), mode] + (["4"] if mode == "--generate" else [])
     assert main(GAN, argv) == 2
     assert one_error_line(capsys) == (
-        f"error: {trained / 'checkpoint.npz'} was written by mnist_dcgan.py (model 'dcgan'), "
-        "not by this program's model 'gan'")
+        f"error: {trained / 'checkpoint.npz'} holds a run of the model 'dcgan', not of this "
+        "program's 'gan'")
 
 
 @needs_mnist
@@ -157,9 +167,9 @@ def test_a_damaged_line_in_the_step_log_on_resume_is_named_and_nothing_is_traine
 
 def test_out_that_is_a_file_is_refused(tmp_path, capsys):
     (tmp_path / "file").write_text("mine")
-    assert main(DCGAN, ["--out", str(tmp_path / "file")]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "file")]) == 2
     assert "is a file: expected a folder" in one_error_line(capsys)
-    assert main(DCGAN, ["--out", str(tmp_path / "file" / "run")]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "file" / "run")]) == 2
     assert "a part of the path is a file, not a folder" in one_error_line(capsys)
     assert (tmp_path / "file").read_text() == "mine"
 
@@ -173,7 +183,7 @@ def test_a_read_only_out_is_one_line(tmp_path, monkeypatch, capsys):
         raise PermissionError(errno.EACCES, "Permission denied", dir)
 
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    assert main(DCGAN, ["--out", str(tmp_path / "run"), *SMALL]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "run")]) == 2
     assert one_error_line(capsys) == (
         f"error: --out {tmp_path / 'run'}: cannot write there (Permission denied)")
 
@@ -181,7 +191,7 @@ def test_a_read_only_out_is_one_line(tmp_path, monkeypatch, capsys):
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
 def test_a_read_only_out_is_one_line_for_real(tmp_path, capsys):
     (tmp_path / "ro").mkdir(mode=0o555)
-    assert main(DCGAN, ["--out", str(tmp_path / "ro"), *SMALL]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "ro")]) == 2
     assert "cannot write there (Permission denied)" in one_error_line(capsys)
 
 
@@ -219,7 +229,7 @@ def test_a_full_disk_during_a_checkpoint_save_keeps_the_previous_one(tmp_path, m
 ])
 def test_bad_numbers_are_one_line_naming_the_option(tmp_path, option, value, expected, capsys):
     with pytest.raises(SystemExit) as exit_status:
-        main(DCGAN, ["--out", str(tmp_path / "run"), option, value])
+        main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "run"), option, value])
     assert exit_status.value.code == 2
     assert capsys.readouterr().err == f"error: {expected} (see --help)\n"
     assert not (tmp_path / "run").exists()
@@ -228,16 +238,16 @@ def test_bad_numbers_are_one_line_naming_the_option(tmp_path, option, value, exp
 @pytest.mark.parametrize("model_cls, option, value", [
     (WGANGP, "--beta2", "1.0"), (InfoGAN, "--g-lr", "nan"), (WGAN, "--clip", "inf"),
     (GAN, "--dropout", "1"), (EBGAN, "--pt-weight", "-1"), (CVAEGAN, "--kl-weight", "nan")])
-def test_a_models_own_numbers_are_checked_too(model_cls, option, value, capsys):
+def test_a_models_own_numbers_are_checked_too(tmp_path, model_cls, option, value, capsys):
     with pytest.raises(SystemExit):
-        main(model_cls, [option, value])
+        main(model_cls, [*BOUNDED, "--out", str(tmp_path / "run"), option, value])
     assert capsys.readouterr().err.startswith(f"error: argument {option}: expected")
 
 
 # --- data --------------------------------------------------------------------------------
 
 def test_a_data_folder_that_does_not_exist_is_an_error_not_a_fallback(tmp_path, capsys):
-    assert main(DCGAN, ["--out", str(tmp_path / "run"), "--data", str(tmp_path / "nowhere")]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "run"), "--data", str(tmp_path / "nowhere")]) == 2
     assert one_error_line(capsys) == (
         f"error: --data {tmp_path / 'nowhere'}: no such folder (expected the folder holding "
         "the MNIST files)")
@@ -260,7 +270,7 @@ def test_missing_truncated_or_altered_mnist_files_are_one_line(tmp_path, monkeyp
     wrong = gzip.compress(write_idx(np.zeros((10, 28, 28), np.uint8)))
     images = {"missing": None, "truncated": wrong[:40], "altered": wrong}[case]
     data = fake_mnist(tmp_path / "data", images=images)
-    assert main(DCGAN, ["--out", str(tmp_path / "run"), *SMALL, "--data", str(data)]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "run"), "--data", str(data)]) == 2
     line = one_error_line(capsys)
     expected = {"missing": "train-images-idx3-ubyte(.gz) was not found in any of "
                            f"{data}, {data / 'mnist'}",
@@ -275,7 +285,7 @@ def test_missing_truncated_or_altered_mnist_files_are_one_line(tmp_path, monkeyp
 def test_backend_cupy_without_cupy_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.delitem(_backend._backends, "cupy", raising=False)
     monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` raises ImportError
-    assert main(DCGAN, ["--out", str(tmp_path / "run"), "--backend", "cupy"]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "run"), "--backend", "cupy"]) == 2
     line = one_error_line(capsys)
     assert line.startswith("error: --backend cupy: backend 'cupy' needs CuPy and an NVIDIA GPU")
     assert not (tmp_path / "run").exists()
@@ -289,7 +299,7 @@ def test_backend_cupy_with_no_gpu_is_one_line(tmp_path, monkeypatch, capsys):
     fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=no_device))
     monkeypatch.delitem(_backend._backends, "cupy", raising=False)
     monkeypatch.setitem(sys.modules, "cupy", fake)
-    assert main(DCGAN, ["--out", str(tmp_path / "run"), "--backend", "cupy"]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "run"), "--backend", "cupy"]) == 2
     assert "no CUDA-capable device is detected" in one_error_line(capsys)
     assert mg.get_backend().name == "numpy"
 
@@ -303,7 +313,7 @@ def test_backend_cupy_with_no_gpu_is_one_line(tmp_path, monkeypatch, capsys):
     (["--checkpoint", "x.npz"], "--checkpoint is read by --resume, --generate and --interpolate"),
 ])
 def test_options_that_would_be_ignored_together_are_refused(tmp_path, argv, expected, capsys):
-    assert main(DCGAN, ["--out", str(tmp_path / "run"), *argv]) == 2
+    assert main(DCGAN, [*BOUNDED, "--out", str(tmp_path / "run"), *argv]) == 2
     assert expected in one_error_line(capsys)
 
 

@@ -1,14 +1,23 @@
 """The command line shared by every training program in examples/.
 
     python examples/mnist_dcgan.py --epochs 5                 # train
-    python examples/mnist_dcgan.py --resume                   # continue OUT/checkpoint.npz
+    python examples/mnist_dcgan.py --resume --epochs 10       # continue OUT/checkpoint.npz
+    python examples/mnist_dcgan.py --resume --lr 1e-4         # ... at a new learning rate
+    python examples/mnist_dcgan.py --overwrite                # a new run in place of OUT's
     python examples/mnist_dcgan.py --generate 64              # samples from OUT/checkpoint.npz
     python examples/mnist_cgan.py --generate 100 --digit 7    # only sevens
     python examples/mnist_dcgan.py --generate 64 --nice       # best 64 of 1280, ranked by D
     python examples/mnist_dcgan.py --interpolate              # latent walks (slerp)
 
 An example program is `main(ModelClass)`; options a model needs beyond these it
-adds itself in `ModelClass.add_arguments`.
+adds itself in `ModelClass.add_arguments`, and of the optional shared ones
+(--beta1, --d-steps, --nice) it is offered those in `ModelClass.common_options`.
+
+On --resume the checkpoint is the truth: the options that define the run come
+from it, and --epochs, --max-steps, the learning rates and the evaluation may
+change (config.py). A fresh run never replaces a run in --out without
+--overwrite. Whatever a user can get wrong ends in one `error: ...` line and
+status 2 (a diverged run: status 1), with nothing half-written.
 """
 import argparse
 import json
@@ -144,7 +153,7 @@ def main(model_cls, argv=None):
         if args.generate is not None or args.interpolate:
             mg.set_backend(args.backend)
             mg.manual_seed(args.seed)
-            return _generate(model_cls, vars(args))
+            return _generate(parser, model_cls, vars(args), given)
         config = _prepare_training(parser, model_cls, vars(args), given)
         mg.set_backend(config["backend"])
         mg.manual_seed(config["seed"])
@@ -225,11 +234,16 @@ def _report_quality(model, config):
         json.dump(results, f, indent=2)
 
 
-def _generate(model_cls, config):
+def _generate(parser, model_cls, config, given):
+    """Samples from the checkpoint's model; --seed and --backend are this command's own,
+    a model option given must be the checkpoint's (it cannot change a trained model)."""
     path = config["checkpoint"] or os.path.join(config["out"], "checkpoint.npz")
     state = load_checkpoint(path)
     check_model(state, model_cls.name, path)
     trained = state["config"]
+    reconcile(parser, model_cls, config, given, trained, free={"seed", "backend"},
+              doing="--generate samples the model the checkpoint holds",
+              advice="Leave these options out")
     model = model_cls({**trained, "backend": config["backend"]})
     restore(model, state, weights_only=True)
     out = config["out"]

@@ -84,18 +84,21 @@ def shown(value):
     return str(value)
 
 
-def reconcile(parser, model_cls, args, given, saved):
+def reconcile(parser, model_cls, args, given, saved, free=(),
+              doing="--resume continues the run the checkpoint holds",
+              advice="Leave these options out, or start a new run in another --out"):
     """The resumed run's config, and what changed: (config, [(option, old, new), ...]).
 
     args: vars(parser.parse_args(argv)); given: given_options(parser, argv);
-    saved: the checkpoint's config. Raises OptionError naming every `run` option
-    given with a value other than the checkpoint's.
+    saved: the checkpoint's config; free: dests this command treats as its own
+    (--generate: --seed and --backend). Raises OptionError naming every `run`
+    option given with a value other than the checkpoint's.
     """
     names = option_names(parser)
     config, changes, conflicts = dict(args), [], []
     for dest, name in names.items():
         kind = option_kind(dest, model_cls)
-        if kind == "invocation" or dest not in saved:
+        if kind == "invocation" or dest in free or dest not in saved:
             continue  # not the checkpoint's business, or an option the checkpoint predates
         old = saved[dest]
         if dest not in given:
@@ -108,8 +111,8 @@ def reconcile(parser, model_cls, args, given, saved):
                 changes.append((name, old, args[dest]))
     if conflicts:
         raise OptionError(
-            "--resume continues the run the checkpoint holds: " + "; ".join(conflicts)
-            + ". Leave these options out, or start a new run in another --out")
+            f"{doing}: " + "; ".join(conflicts)
+            + f". {advice}")
     return config, changes
 
 
