@@ -27,10 +27,8 @@ SMALL = ["--train-size", "64", "--batch-size", "16", "--no-eval", "--z-dim", "16
 
 def train(model_cls, out, *args):
     """A fresh tiny run: SMALL, --d-steps 2 and --seed 3 (not the defaults), then args."""
-    argv = [*SMALL, "--out", str(out), *(str(a) for a in args)]
-    if "d_steps" in model_cls.common_options:
-        argv += ["--d-steps", "2"]
-    return main(model_cls, argv + ["--seed", "3"])
+    return main(model_cls, [*SMALL, "--out", str(out), *(str(a) for a in args),
+                            "--d-steps", "2", "--seed", "3"])
 
 
 def resume(model_cls, out, *args):
@@ -38,13 +36,21 @@ def resume(model_cls, out, *args):
     return main(model_cls, ["--resume", "--out", str(out), *(str(a) for a in args)])
 
 
+MODEL_OPTIONS = {"dcgan": [], "gan": ["--loss", "minimax"], "wgan": ["--clip", "0.02"]}
+
+
+def options_of_run(name):
+    """Every option `runs` trained the model `name` with (what train() adds, and its own)."""
+    return [*SMALL, "--d-steps", "2", "--seed", "3", *MODEL_OPTIONS[name]]
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """{name: folder} of a 2-step DCGAN, GAN (--loss minimax) and WGAN (--clip 0.02) run."""
     folders = {}
-    for model_cls, extra in ((DCGAN, ()), (GAN, ("--loss", "minimax")), (WGAN, ("--clip", "0.02"))):
+    for model_cls in (DCGAN, GAN, WGAN):
         out = tmp_path_factory.mktemp(model_cls.name)
-        assert train(model_cls, out, "--max-steps", 2, *extra) == 0
+        assert train(model_cls, out, "--max-steps", 2, *MODEL_OPTIONS[model_cls.name]) == 0
         folders[model_cls.name] = out
     return folders
 
@@ -98,8 +104,13 @@ def test_a_run_option_that_differs_from_the_checkpoint_is_an_error_naming_both(
         runs, name, option, given, saved, capsys):
     model_cls = {"dcgan": DCGAN, "gan": GAN, "wgan": WGAN}[name]
     before = (runs[name] / "checkpoint.npz").read_bytes()
+    options = options_of_run(name)  # the run's own options, but `option` changed
+    if option in options:
+        options[options.index(option) + 1] = given
+    else:
+        options += [option, given]
     capsys.readouterr()
-    assert resume(model_cls, runs[name], "--max-steps", 4, option, given) == 2
+    assert resume(model_cls, runs[name], "--max-steps", 4, *options) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ")
     assert f"{option} is {saved} in the checkpoint, not {given}" in err
