@@ -94,8 +94,8 @@ def check_model(state, name, path):
     """The checkpoint `state` (from `path`) must have been written by the model `name`."""
     if state["model"] != name:
         raise CheckpointError(
-            f"{path} was written by mnist_{state['model']}.py (model {state['model']!r}), "
-            f"not by this program's model {name!r}")
+            f"{path} holds a run of the model {state['model']!r}, not of this program's "
+            f"{name!r}")
 
 
 def restore(model, state, weights_only=False):

@@ -1,14 +1,23 @@
 """The command line shared by every training program in examples/.
 
     python examples/mnist_dcgan.py --epochs 5                 # train
-    python examples/mnist_dcgan.py --resume                   # continue OUT/checkpoint.npz
+    python examples/mnist_dcgan.py --resume --epochs 10       # continue OUT/checkpoint.npz
+    python examples/mnist_dcgan.py --resume --lr 1e-4         # ... at a new learning rate
+    python examples/mnist_dcgan.py --overwrite                # a new run in place of OUT's
     python examples/mnist_dcgan.py --generate 64              # samples from OUT/checkpoint.npz
     python examples/mnist_cgan.py --generate 100 --digit 7    # only sevens
     python examples/mnist_dcgan.py --generate 64 --nice       # best 64 of 1280, ranked by D
     python examples/mnist_dcgan.py --interpolate              # latent walks (slerp)
 
 An example program is `main(ModelClass)`; options a model needs beyond these it
-adds itself in `ModelClass.add_arguments`.
+adds itself in `ModelClass.add_arguments`, and of the optional shared ones
+(--beta1, --d-steps, --nice) it is offered those in `ModelClass.common_options`.
+
+On --resume the checkpoint is the truth: the options that define the run come
+from it, and --epochs, --max-steps, the learning rates and the evaluation may
+change (config.py). A fresh run never replaces a run in --out without
+--overwrite. Whatever a user can get wrong ends in one `error: ...` line and
+status 2 (a diverged run: status 1), with nothing half-written.
 """
 import argparse
 import json
@@ -18,16 +27,17 @@ import sys
 import numpy as np
 
 import minigan as mg
+from minigan.backend import get_backend
 from minigan.data.mnist import ChecksumError, DataNotFoundError
 from minigan.gan.options import positive_float, positive_int, unit_interval
 from minigan.viz import save_grid
 
 from .checkpoint import CheckpointError, check_model, load_checkpoint, restore
-from .config import (OptionError, check_batch_fits, check_out_folder, describe_files,
-                     given_options, holds_a_run, nothing_to_train, reconcile, remove_run,
-                     run_files)
-from .sampling import generate_samples, latent_walk, nicest_samples
+from .config import (OptionError, check_batch_fits, check_out_path, describe_files,
+                     given_options, holds_a_run, make_out_folder, nothing_to_train, reconcile,
+                     remove_run, run_files, shown)
 from .guard import BOUNDS as DIVERGENCE_BOUNDS
+from .sampling import generate_samples, latent_walk, nicest_samples
 from .steplog import StepLogError, read_steplog
 from .trainer import SAMPLE_EVERY, Trainer, TrainingDiverged, TrainingInterrupted
 
@@ -178,16 +188,18 @@ def _run(model_cls, parser, args, given):
     try:
         _check_combinations(args)
         try:
-            mg.set_backend(args.backend)
+            get_backend(args.backend)  # loads it (CuPy) without switching to it yet
         except (ImportError, RuntimeError) as error:  # no CuPy, or no GPU for it
             raise OptionError(f"--backend {args.backend}: {error}") from None
         if args.generate is not None or args.interpolate:
+            mg.set_backend(args.backend)
             mg.manual_seed(args.seed)
-            return _generate(model_cls, vars(args))
+            return _generate(parser, model_cls, vars(args), given)
         if args.distributed:
             config = _prepare_on_rank_0(parser, model_cls, vars(args), given)
         else:
             config = _prepare_training(parser, model_cls, vars(args), given)
+        mg.set_backend(config["backend"])
         mg.manual_seed(config["seed"])
         return _train(model_cls, config)
     except TrainingDiverged as error:
@@ -248,7 +260,7 @@ def _prepare_training(parser, model_cls, args, given):
     """The config to train with, after every check that can be made before training:
     --out, the checkpoint and its options on --resume, the old run --overwrite replaces."""
     out = args["out"]
-    check_out_folder(out)
+    check_out_path(out)
     if args["data"] is not None and not os.path.isdir(args["data"]):
         raise OptionError(f"--data {args['data']}: no such folder (expected the folder "
                           "holding the MNIST files)")
@@ -264,13 +276,14 @@ def _prepare_training(parser, model_cls, args, given):
             raise OptionError(f"nothing to train: {why}")
         if changes:
             print("resuming with " + ", ".join(
-                f"--{dest.replace('_', '-')} {new} (was {old})" for dest, old, new in changes),
+                f"{name} {shown(new)} (was {shown(old)})" for name, old, new in changes),
                 file=sys.stderr)
         log = os.path.join(out, "log.jsonl")
         if os.path.exists(log):
             read_steplog(log)  # a damaged line: say which, before anything is written
     if config["train_size"] is not None:
         check_batch_fits(config["batch_size"], config["train_size"], " with --train-size")
+    make_out_folder(out)  # the last check: a folder is the first thing written
     continues_own = args["resume"] and os.path.abspath(source) == os.path.abspath(own)
     if not continues_own and holds_a_run(out):
         if args["overwrite"]:
@@ -303,15 +316,21 @@ def _report_quality(model, config):
     results = evaluate_model(model, n=config["eval_samples"], data=config.get("data"))
     for key, value in results.items():
         print(f"{key:>24}: {value:.4f}" if isinstance(value, float) else f"{key:>24}: {value}")
-    with open(os.path.join(config["out"], "quality.json"), "w") as f:
+    from minigan._atomic import atomic_write
+    with atomic_write(os.path.join(config["out"], "quality.json"), "w") as f:
         json.dump(results, f, indent=2)
 
 
-def _generate(model_cls, config):
+def _generate(parser, model_cls, config, given):
+    """Samples from the checkpoint's model; --seed and --backend are this command's own,
+    a model option given must be the checkpoint's (it cannot change a trained model)."""
     path = config["checkpoint"] or os.path.join(config["out"], "checkpoint.npz")
     state = load_checkpoint(path)
     check_model(state, model_cls.name, path)
     trained = state["config"]
+    reconcile(parser, model_cls, config, given, trained, free={"seed", "backend"},
+              doing="--generate samples the model the checkpoint holds",
+              advice="Leave these options out")
     model = model_cls({**trained, "backend": config["backend"]})
     restore(model, state, weights_only=True)
     out = config["out"]

@@ -76,24 +76,29 @@ def option_names(parser):
 
 
 def shown(value):
-    """A value as the user types it: 0.0002, 128, minimax, None."""
+    """A value as the user types it: 0.0002, 128, minimax, None; a flag on or off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return repr(value)
     return str(value)
 
 
-def reconcile(parser, model_cls, args, given, saved):
-    """The resumed run's config, and what changed: (config, [(dest, old, new), ...]).
+def reconcile(parser, model_cls, args, given, saved, free=(),
+              doing="--resume continues the run the checkpoint holds",
+              advice="Leave these options out, or start a new run in another --out"):
+    """The resumed run's config, and what changed: (config, [(option, old, new), ...]).
 
     args: vars(parser.parse_args(argv)); given: given_options(parser, argv);
-    saved: the checkpoint's config. Raises OptionError naming every `run` option
-    given with a value other than the checkpoint's.
+    saved: the checkpoint's config; free: dests this command treats as its own
+    (--generate: --seed and --backend). Raises OptionError naming every `run`
+    option given with a value other than the checkpoint's.
     """
     names = option_names(parser)
     config, changes, conflicts = dict(args), [], []
     for dest, name in names.items():
         kind = option_kind(dest, model_cls)
-        if kind == "invocation" or dest not in saved:
+        if kind == "invocation" or dest in free or dest not in saved:
             continue  # not the checkpoint's business, or an option the checkpoint predates
         old = saved[dest]
         if dest not in given:
@@ -103,11 +108,11 @@ def reconcile(parser, model_cls, args, given, saved):
                 conflicts.append(f"{name} is {shown(old)} in the checkpoint, "
                                  f"not {shown(args[dest])}")
             else:
-                changes.append((dest, old, args[dest]))
+                changes.append((name, old, args[dest]))
     if conflicts:
         raise OptionError(
-            "--resume continues the run the checkpoint holds: " + "; ".join(conflicts)
-            + ". Leave these options out, or start a new run in another --out")
+            f"{doing}: " + "; ".join(conflicts)
+            + f". {advice}")
     return config, changes
 
 
@@ -148,12 +153,17 @@ def set_learning_rates(model, config):
     return events
 
 
-def check_out_folder(out):
-    """--out must be a folder this process can write; create it. Raises OptionError."""
+def check_out_path(out):
+    """--out must name a folder, or a name not yet used. Raises OptionError."""
     if not out:
         raise OptionError("--out is empty: expected the folder to write the run to")
     if os.path.exists(out) and not os.path.isdir(out):
         raise OptionError(f"--out {out} is a file: expected a folder (or a name not yet used)")
+
+
+def make_out_folder(out):
+    """Create --out and check this process can write there. Raises OptionError."""
+    check_out_path(out)
     try:
         os.makedirs(out, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out, prefix=".minigan-write-test-")
