@@ -87,6 +87,7 @@ class Trainer:
         """Train for config['epochs'] epochs (or config['max_steps'] steps in all)."""
         config, model = self.config, self.model
         os.makedirs(self.samples, exist_ok=True)
+        self.interrupt = self.abort_signal = None
         previous_handlers = self._catch_signals()
         try:
             return self._fit(config, model)
