@@ -140,8 +140,9 @@ def test_a_second_ctrl_c_during_the_save_keeps_the_previous_checkpoint_and_its_t
     assert run(out, "--epochs", "2", "--resume") == 130
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == (
-        f"interrupted at epoch 2 step 11; the save was aborted; the previous checkpoint "
-        f"{out / 'checkpoint.npz'} (epoch 1, step 8) is kept and --resume continues from it")
+        f"interrupted at epoch 2 step 11; a second interrupt stopped it before saving; the "
+        f"previous checkpoint {out / 'checkpoint.npz'} (epoch 1, step 8) is kept and --resume "
+        "continues from it")
     assert (out / "checkpoint.npz").read_bytes() == before
     assert stale_temporaries(out) == [] and stale_temporaries(out / "samples") == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers put back
@@ -149,6 +150,25 @@ def test_a_second_ctrl_c_during_the_save_keeps_the_previous_checkpoint_and_its_t
     monkeypatch.undo()
     assert run(out, "--epochs", "2", "--resume") == 0
     assert_same_weights(straight, out)
+
+
+def test_a_second_ctrl_c_in_the_middle_of_a_step_names_the_last_step_done_and_saves_nothing(
+        tmp_path, monkeypatch, capsys):
+    original = DCGAN.train_step
+
+    def train_step(self, real, labels, step):
+        if step == 5:
+            os.kill(os.getpid(), signal.SIGINT)  # the first: stop after this step
+            os.kill(os.getpid(), signal.SIGINT)  # the second: now, halfway through step 5
+        return original(self, real, labels, step)
+
+    monkeypatch.setattr(DCGAN, "train_step", train_step)
+    assert run(tmp_path, "--epochs", "1") == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "interrupted at epoch 1 step 4; a second interrupt stopped it before saving; "
+        "no checkpoint was written")
+    assert not (tmp_path / "checkpoint.npz").exists()
+    assert stale_temporaries(tmp_path) == []
 
 
 def test_ctrl_c_in_process_at_an_epoch_end_saves_that_epoch(tmp_path, monkeypatch, capsys):
