@@ -63,7 +63,8 @@ def test_a_resumed_run_continues_the_pictures_without_redrawing_the_start(tmp_pa
     assert run(tmp_path, "--epochs", "2", "--max-steps", "3", "--sample-every", "5") == 0
     assert grids(tmp_path) == ["step_000000.png", "step_000003.png"]
     start = (tmp_path / "samples" / "step_000000.png").stat().st_mtime_ns
-    assert run(tmp_path, "--epochs", "2", "--sample-every", "5", "--resume") == 0
+    assert run(tmp_path, "--epochs", "2", "--max-steps", "16", "--sample-every", "5",
+               "--resume") == 0
     assert grids(tmp_path) == ["epoch_001.png", "epoch_002.png", "step_000000.png",
                                "step_000003.png", "step_000005.png", "step_000010.png",
                                "step_000015.png"]
