@@ -3,8 +3,11 @@
     python examples/mnist_dcgan.py --epochs 5
     python examples/mnist_dcgan.py --generate 64 --nice
 
-Writes runs/dcgan/: samples/epoch_NNN.png, progress.gif, losses.png, log.jsonl,
-checkpoint.npz. `--help` lists every option. The model is in minigan/gan/dcgan.py.
+Writes runs/dcgan/: samples/step_NNNNNN.png (at the start, every --sample-every
+100 steps, and where the run stops), samples/epoch_NNN.png (every epoch's end),
+progress.gif, losses.png, log.jsonl, checkpoint.npz. Ctrl-C saves the checkpoint
+at the current step; --resume continues. `--help` lists every option. The model
+is in minigan/gan/dcgan.py.
 """
 import sys
 

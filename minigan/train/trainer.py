@@ -100,9 +100,14 @@ class Trainer:
         config, model = self.config, self.model
         if self.writes:
             os.makedirs(self.samples, exist_ok=True)
+        self.interrupt = self.abort_signal = None
+        self.at = (0, 0, 0)  # (epoch, batch, step) of the last step done
         previous_handlers = self._catch_signals()
         try:
             return self._fit(config, model)
+        except KeyboardInterrupt:  # a second signal: give up now, the old checkpoint stays
+            self._remove_stale_temporaries(quiet=True)
+            raise self._aborted(*self.at) from None
         finally:
             self._release_signals(previous_handlers)
 
@@ -121,6 +126,7 @@ class Trainer:
         if config.get("resume"):
             epoch, batch, step = self._resume()
             self.saved = (epoch, step)
+            self.at = (epoch, batch, step)
         if self.distributed:
             self._go_parallel()
         log = StepLog(self.log_path) if self.writes else _NoLog()
@@ -144,6 +150,7 @@ class Trainer:
                 batch, step = self._epoch(loader, log, epoch, batch, step, max_steps)
                 if batch == len(loader):
                     epoch, batch = epoch + 1, 0
+                    self.at = (epoch, batch, step)
                     self._draw(step, epoch_end=epoch)
                 if self.writes:
                     save_checkpoint(self.checkpoint_path, model, self._saved_config(),
@@ -153,9 +160,6 @@ class Trainer:
                     break
             if self.writes and not self._grid_exists(step):
                 self._draw(step)  # the last step of a run that stopped mid-epoch
-        except KeyboardInterrupt:  # a second signal: give up now, the old checkpoint stays
-            self._remove_stale_temporaries(quiet=True)
-            raise self._aborted(epoch, batch, step) from None
         finally:
             log.close()
         if self.interrupt is not None:
@@ -201,6 +205,7 @@ class Trainer:
                 bar.update(i + 1, **{k: v for k, v in metrics.items()
                                      if k in model.progress_keys})
                 batch = i + 1
+                self.at = (epoch, batch, step)
                 if (self.sample_every and step % self.sample_every == 0
                         and batch != len(loader)):  # an epoch's end draws its own grid
                     self._draw(step)
@@ -340,11 +345,11 @@ class Trainer:
     def _aborted(self, epoch, batch, step):
         where = f"interrupted at epoch {_epoch_of(epoch, batch)} step {step}"
         if self.saved is None:
-            kept = "no checkpoint was saved"
+            kept = "a second interrupt stopped it before saving; no checkpoint was written"
         else:
-            kept = (f"the save was aborted; the previous checkpoint {self.checkpoint_path} "
-                    f"(epoch {self.saved[0]}, step {self.saved[1]}) is kept and --resume "
-                    "continues from it")
+            kept = (f"a second interrupt stopped it before saving; the previous checkpoint "
+                    f"{self.checkpoint_path} (epoch {self.saved[0]}, step {self.saved[1]}) is "
+                    "kept and --resume continues from it")
         return TrainingInterrupted(f"{where}; {kept}",
                                    self.abort_signal or self.interrupt or signal.SIGINT)
 
