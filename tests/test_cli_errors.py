@@ -89,8 +89,8 @@ def test_overwrite_says_what_it_replaces_and_leaves_no_old_epoch_grid(tmp_path, 
     assert run(DCGAN, tmp_path, "--epochs", 1, "--overwrite") == 0
     said = [line for line in capsys.readouterr().err.splitlines() if "--overwrite" in line]
     assert said == [f"--overwrite: deleted the previous run's files in {tmp_path}: checkpoint.npz, "
-                    "log.jsonl, progress.gif, losses.png, samples/epoch_*.png (2 files)"]
-    assert sorted(os.listdir(tmp_path / "samples")) == ["epoch_001.png"]
+                    "log.jsonl, progress.gif, losses.png, samples/*.png (3 files)"]
+    assert sorted(os.listdir(tmp_path / "samples")) == ["epoch_001.png", "step_000000.png"]
     assert load_checkpoint(tmp_path / "checkpoint.npz")["step"] == 2
     assert [r["step"] for r in read_steplog(tmp_path / "log.jsonl")] == [1, 2]
 

@@ -32,7 +32,8 @@ INVOCATION = frozenset({"out", "resume", "overwrite", "checkpoint", "data", "gen
 # What a training run writes into --out (trainer.py, cli.py): what --overwrite replaces.
 RUN_FILES = ("checkpoint.npz", "log.jsonl", "progress.gif", "losses.png", "quality.json",
              "samples.npy", "labels.npy", "grid.png", "interpolation.png")
-EPOCH_FIGURES = "*/epoch_[0-9][0-9][0-9]*.png"  # samples/epoch_001.png, codes/epoch_001_c1.png
+FIGURES = ("*/epoch_[0-9][0-9][0-9]*.png",  # samples/epoch_001.png, codes/epoch_001_c1.png
+           "samples/step_[0-9][0-9][0-9][0-9][0-9][0-9].png")  # samples/step_000100.png
 
 
 class OptionError(ValueError):
@@ -179,8 +180,8 @@ def make_out_folder(out):
 def run_files(out):
     """The files of a previous run in `out`, relative to it, sorted."""
     found = [name for name in RUN_FILES if os.path.isfile(os.path.join(out, name))]
-    found += sorted(os.path.relpath(path, out)
-                    for path in glob.glob(os.path.join(glob.escape(out), EPOCH_FIGURES)))
+    found += sorted(os.path.relpath(path, out) for pattern in FIGURES
+                    for path in glob.glob(os.path.join(glob.escape(out), pattern)))
     return found
 
 
@@ -196,7 +197,7 @@ def describe_files(files):
     for f in files:
         if os.sep in f:
             folders.setdefault(os.path.dirname(f), []).append(f)
-    parts = top + [f"{folder}/epoch_*.png ({len(items)} files)" if len(items) > 1 else items[0]
+    parts = top + [f"{folder}/*.png ({len(items)} files)" if len(items) > 1 else items[0]
                    for folder, items in sorted(folders.items())]
     return ", ".join(parts)
 
