@@ -31,3 +31,12 @@ _tune_malloc()
 from . import optim  # noqa: E402
 from . import nn  # noqa: E402
 from .serialization import save, load  # noqa: E402
+from . import textbook  # noqa: E402  (with mg.textbook(): the readable twins of the fast ops)
+
+
+def __getattr__(name):
+    """mg.viz, imported when first used: the pictures need Pillow, the rest of minigan not."""
+    if name == "viz":
+        import importlib
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'minigan' has no attribute {name!r}")

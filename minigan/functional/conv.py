@@ -31,6 +31,7 @@ import numbers
 
 from ..autograd import Function
 from ..backend import get_array_module as _xp
+from . import _twins
 from .shape import getitem, reshape
 
 __all__ = ["conv2d", "conv_transpose2d"]
@@ -270,6 +271,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
         Ho = floor((H + 2*padding - dilation*(kh - 1) - 1) / stride) + 1   (same for Wo).
     stride, padding, dilation: an int or an (H, W) pair.
     """
+    textbook = _twins.twin("conv2d")
+    if textbook is not None:  # under mg.textbook(): minigan/textbook/conv.py
+        return textbook(x, weight, bias, stride, padding, dilation)
+    stride, padding, dilation = check_conv2d_arguments(x, weight, bias, stride, padding,
+                                                       dilation)
+    y = Conv2d.apply(x, weight, stride=stride, padding=padding, dilation=dilation)
+    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+
+
+def check_conv2d_arguments(x, weight, bias, stride, padding, dilation):
+    """conv2d's arguments checked (one clear error for bad ones); returns
+    (stride, padding, dilation) as (H, W) pairs. Shared with the textbook twin."""
     stride, padding, dilation = _geometry("conv2d", stride, padding, dilation)
     _check_shapes("conv2d", x, weight, bias, in_axis=1, out_axis=0)
     size = conv_output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
@@ -279,8 +292,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
             f"{x.shape[2]}x{x.shape[3]} pixels, padded by {padding}, are fewer than the "
             f"kernel's {_shown(_dilated(weight.shape[2:], dilation))} "
             f"(kernel {tuple(weight.shape[2:])}, dilation {dilation})")
-    y = Conv2d.apply(x, weight, stride=stride, padding=padding, dilation=dilation)
-    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+    return stride, padding, dilation
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
@@ -293,6 +305,20 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     output_padding (< stride or < dilation) picks among the sizes that conv2d with the
     same settings would map back to H.
     """
+    textbook = _twins.twin("conv_transpose2d")
+    if textbook is not None:  # under mg.textbook(): minigan/textbook/conv.py
+        return textbook(x, weight, bias, stride, padding, output_padding, dilation)
+    stride, padding, output_padding, dilation = check_conv_transpose2d_arguments(
+        x, weight, bias, stride, padding, output_padding, dilation)
+    y = ConvTranspose2d.apply(x, weight, stride=stride, padding=padding,
+                              output_padding=output_padding, dilation=dilation)
+    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+
+
+def check_conv_transpose2d_arguments(x, weight, bias, stride, padding, output_padding,
+                                     dilation):
+    """conv_transpose2d's arguments checked; returns (stride, padding, output_padding,
+    dilation) as (H, W) pairs. Shared with the textbook twin."""
     stride, padding, dilation = _geometry("conv_transpose2d", stride, padding, dilation)
     output_padding = int_pair("conv_transpose2d", "output_padding", output_padding, minimum=0)
     if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
@@ -309,9 +335,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
             f"padding {padding} cuts away more than the {x.shape[2]}x{x.shape[3]} input "
             f"spreads over (kernel {tuple(weight.shape[2:])}, stride {stride}, "
             f"dilation {dilation}, output_padding {output_padding})")
-    y = ConvTranspose2d.apply(x, weight, stride=stride, padding=padding,
-                              output_padding=output_padding, dilation=dilation)
-    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+    return stride, padding, output_padding, dilation
 
 
 def int_pair(op, name, value, minimum):

@@ -19,6 +19,7 @@ from ..autograd import Function, is_grad_enabled
 from ..backend import backend_of
 from ..backend import get_array_module as _xp
 from ..tensor import Tensor
+from . import _twins
 from ._util import constant
 from .elementwise import MaskedGrad
 from .reduce import mean, sum
@@ -164,6 +165,29 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         1 / num_batches_tracked.
     Returns a Tensor of input's shape and dtype.
     """
+    textbook = _twins.twin("batch_norm")
+    if textbook is not None:  # under mg.textbook(): minigan/textbook/norm.py
+        return textbook(input, running_mean, running_var, weight, bias, training, momentum,
+                        eps, num_batches_tracked=num_batches_tracked)
+    momentum = check_batch_norm_arguments(input, running_mean, running_var, weight, bias,
+                                          training, momentum, num_batches_tracked)
+    if not training:
+        return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
+    affine = ()
+    if weight is not None or bias is not None:
+        affine = _weight_and_bias(input, weight, bias)
+    return BatchNorm.apply(
+        input, *affine,
+        running_mean=None if running_mean is None else running_mean.data,
+        running_var=None if running_var is None else running_var.data,
+        momentum=momentum, eps=eps)
+
+
+def check_batch_norm_arguments(input, running_mean, running_var, weight, bias, training,
+                               momentum, num_batches_tracked):
+    """batch_norm's arguments checked (one clear error for bad ones); returns the
+    momentum to use (1 / num_batches_tracked for momentum=None). Shared with the
+    textbook twin."""
     if not isinstance(input, Tensor) or input.ndim < 2:
         raise ValueError(
             "batch_norm: expected input of shape (N, C) or (N, C, d1, ...), got "
@@ -187,7 +211,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(
                 "batch_norm: running_mean and running_var are needed in evaluation mode "
                 "(training=False)")
-        return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
+        return momentum
 
     if input.numel() // channels <= 1:
         raise ValueError(
@@ -204,17 +228,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(
                 f"batch_norm: num_batches_tracked must count this batch too (>= 1), got {count}")
         momentum = 1.0 / count
-    affine = ()
-    if weight is not None or bias is not None:
-        ones_or_zeros = input.xp.ones if weight is None else input.xp.zeros
-        missing = constant(ones_or_zeros((channels,), dtype=input.dtype))
-        affine = (weight if weight is not None else missing,
-                  bias if bias is not None else missing)
-    return BatchNorm.apply(
-        input, *affine,
-        running_mean=None if running_mean is None else running_mean.data,
-        running_var=None if running_var is None else running_var.data,
-        momentum=momentum, eps=eps)
+    return momentum
+
+
+def _weight_and_bias(input, weight, bias):
+    """(weight, bias), a missing one as a constant of ones (weight) or zeros (bias)."""
+    channels = input.shape[1]
+    ones_or_zeros = input.xp.ones if weight is None else input.xp.zeros
+    missing = constant(ones_or_zeros((channels,), dtype=input.dtype))
+    return (weight if weight is not None else missing,
+            bias if bias is not None else missing)
 
 
 def _batch_norm_eval(x, running_mean, running_var, weight, bias, eps):

@@ -21,6 +21,7 @@ import numpy as np
 from .. import backend as _backend
 from ..autograd import Function
 from ..backend import get_array_module as _xp
+from . import _twins
 from .conv import int_pair
 from .shape import broadcast_to, getitem, reshape
 
@@ -129,7 +130,9 @@ def pool_output_size(image_size, kernel_size, stride, padding):
                  zip(image_size, kernel_size, stride, padding))
 
 
-def _pool_arguments(op, x, kernel_size, stride, padding):
+def check_pool2d_arguments(op, x, kernel_size, stride, padding):
+    """A pooling's arguments checked; returns (kernel_size, stride, padding) as (H, W)
+    pairs, stride defaulting to kernel_size. Shared with the textbook twin."""
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
     kernel_size = int_pair(op, "kernel_size", kernel_size, minimum=1)
@@ -154,8 +157,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         Ho = floor((H + 2*padding - kh) / stride) + 1;  stride defaults to kernel_size;
     padding counts as -inf. The gradient goes to each window's largest element (the
     first one on ties, as PyTorch's)."""
-    kernel_size, stride, padding = _pool_arguments("max_pool2d", x, kernel_size, stride,
-                                                   padding)
+    textbook = _twins.twin("max_pool2d")
+    if textbook is not None:  # under mg.textbook(): minigan/textbook/pool.py
+        return textbook(x, kernel_size, stride, padding)
+    kernel_size, stride, padding = check_pool2d_arguments("max_pool2d", x, kernel_size,
+                                                          stride, padding)
     winner = _window_argmax(x.data, kernel_size, stride, padding)
     return WindowSum.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
                            pick=winner)
@@ -164,8 +170,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """The mean of each window, padding counted as zeros (count_include_pad=True).
     x: (N, C, H, W) -> (N, C, Ho, Wo), sizes as in max_pool2d."""
-    kernel_size, stride, padding = _pool_arguments("avg_pool2d", x, kernel_size, stride,
-                                                   padding)
+    kernel_size, stride, padding = check_pool2d_arguments("avg_pool2d", x, kernel_size,
+                                                          stride, padding)
     total = WindowSum.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
                             pick=None)
     return total * (1.0 / (kernel_size[0] * kernel_size[1]))

@@ -1,5 +1,6 @@
 """Adam: momentum on the gradient, scaled by a running RMS of it (torch.optim.Adam)."""
 from ..backend import get_array_module
+from ..functional import _twins
 from .optimizer import Optimizer, gradient_to_follow, in_chunks, lerp_
 
 
@@ -17,6 +18,7 @@ class Adam(Optimizer):
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
     state: {'step': t, 'exp_avg': m, 'exp_avg_sq': v, 'max_exp_avg_sq': v_max (amsgrad)}.
+    Made under mg.textbook(), it steps with the textbook update (minigan/textbook/adam.py).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
@@ -24,6 +26,9 @@ class Adam(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
+        textbook = _twins.twin("adam_update")
+        if textbook is not None:  # chosen once: this optimizer keeps it, switch or not
+            self._update = textbook
 
     def _check_group(self, group):
         self._check_nonnegative(group, "lr", "eps", "weight_decay")

@@ -59,6 +59,9 @@ def build_parser(model_cls):
     train.add_argument("--no-eval", action="store_true",
                        help="skip the quality report at the end of training")
     train.add_argument("--eval-samples", type=int, default=10000)
+    train.add_argument("--textbook", action="store_true",
+                       help="run conv, batch norm, max pooling and Adam on their readable, "
+                            "slower textbook twins (minigan/textbook/)")
     gen = p.add_argument_group("generation (from a checkpoint, no training)")
     gen.add_argument("--generate", type=int, metavar="N", default=None,
                      help="write N samples to OUT/samples.npy and OUT/grid.png")
@@ -91,6 +94,11 @@ def main(model_cls, argv=None):
     parser = build_parser(model_cls)
     args = parser.parse_args(argv)
     _check_args(args, parser)
+    with mg.textbook(args.textbook):  # the twins for this run only
+        return _run(model_cls, args)
+
+
+def _run(model_cls, args):
     mg.set_backend(args.backend)
     mg.manual_seed(args.seed)
     config = vars(args)
