@@ -4,6 +4,8 @@ Every twin is compared with its fast twin in float64 on numpy and strict: the
 forward value, the backward for a random upstream gradient, and the double backward
 (agreeing to ~1e-12, rounding only); and gradchecked against finite differences.
 """
+import sys
+
 import numpy as np
 import pytest
 
@@ -371,3 +373,32 @@ def test_dcgan_trains_with_textbook_to_the_same_weights_as_without(tmp_path, mon
     assert sorted(fast) == sorted(mine)
     for key in fast:
         np.testing.assert_allclose(mine[key], fast[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+# --- the benchmark program ---------------------------------------------------------------------
+
+def test_bench_textbook_times_the_dcgan_step_and_every_routed_op_and_they_agree(
+        monkeypatch, capsys):
+    import importlib.util
+    import json
+    from pathlib import Path
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))
+    spec = importlib.util.spec_from_file_location("bench_textbook",
+                                                  benchmarks / "bench_textbook.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    common = sys.modules["common"]
+    blas = common.blas_threads()
+    try:
+        result = bench.main(["--batch-size", "2", "--repeats", "1", "--step-repeats", "1",
+                             "--warmup", "0", "--settle", "0", "--threads", "1",
+                             "--min-time", "0", "--json", "-"])
+    finally:
+        if blas is not None:
+            common.set_blas_threads(blas)
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(result))
+    assert result["dcgan_step"]["first_step_max_abs_diff"] < 1e-4
+    assert {r["op"].split()[0] for r in result["ops"]} == set(bench.ROUTED)
+    assert all(r["max_abs_diff"] < 1e-4 for r in result["ops"])
+    assert result["adam"]["textbook"]["step_ms"] > 0

@@ -2,8 +2,11 @@
 
     images.py   make_grid, save_grid (a PNG of many images), save_gif (an animation of PNGs)
     plot.py     plot_losses: the loss curves of a step log, as a PNG (Pillow only)
+    graph.py    draw_graph: the autograd graph of a tensor, as Graphviz DOT (.dot/.svg/.png)
 """
+from .graph import draw_graph
 from .images import make_grid, save_gif, save_grid
 from .plot import moving_average, nice_ticks, plot_losses
 
-__all__ = ["make_grid", "save_grid", "save_gif", "plot_losses", "moving_average", "nice_ticks"]
+__all__ = ["draw_graph", "make_grid", "save_grid", "save_gif", "plot_losses", "moving_average",
+           "nice_ticks"]
