@@ -63,7 +63,7 @@ def check_true(name, condition, detail=""):
 
 def parse_failure(message):
     """The fields of a failed check_close message, or None for any other message."""
-    m = _FAILED.search(message)
+    m = _FAILED.match(message)
     if m is None:
         return None
     fields = m.groupdict()

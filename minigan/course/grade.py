@@ -43,21 +43,24 @@ def grade(root=".", numbers=None, timeout=900, without_end_to_end=False):
     for t in tasks:
         mine = [x for x in report["tests"] if t.marker in x["tasks"]]
         passed = bool(mine) and all(x["outcome"] == "passed" for x in mine)
-        message = ""
+        message, crash, test = "", "", None
         if not mine:
             message = ("no test ran: " + "; ".join(report["errors"])[:2000] if report["errors"]
                        else "no tests found for this task (marker " + t.marker + ")"
                        + ("" if report["ran"] else ": pytest did not run: " + output))
         elif not passed:
             first = next(x for x in mine if x["outcome"] != "passed")
-            message = (first["message"] or first["outcome"] or "did not run")
+            crash = first["message"] or first["outcome"] or "did not run"
             if first["outcome"] == "skipped":
-                message = "skipped: " + message
-            message = f"{first['nodeid'].split('::')[-1]}: {message}"
+                crash = "skipped: " + crash
+            test = first["nodeid"].split("::")[-1]
+            message = f"{test}: {crash}"
         entry = {"id": t.id, "title": t.title, "points": t.points,
                  "earned": t.points if passed else 0, "passed": passed, "message": message,
                  "tests": len(mine)}
-        failure = parse_failure(message) if not passed else None
+        if test:
+            entry["test"] = test
+        failure = parse_failure(crash.removeprefix("AssertionError: ")) if crash else None
         if failure:
             entry["check"] = failure
         results.append(entry)
