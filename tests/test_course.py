@@ -138,7 +138,7 @@ def test_the_student_copy_is_the_whole_project_without_caches(tmp_path):
     assert not any(part in {".git", "__pycache__", ".venv"} for f in copied for part in Path(f).parts)
     text = (out / "minigan/textbook/conv.py").read_text()
     assert "cols[:, :, i, j] = x_pad" not in text        # the solution is gone
-    assert text.count('raise NotImplementedError("Task 3.') == 6
+    assert text.count('raise NotImplementedError("Task 3.') == 7
     assert (out / "minigan/functional/conv.py").read_text() == (ROOT / "minigan/functional/conv.py").read_text()
 
 
