@@ -136,6 +136,11 @@ def test_the_student_copy_is_the_whole_project_without_caches(tmp_path):
     assert {"setup.cfg", "minigan/textbook/conv.py", "tests/course/test_assignment3.py",
             "docs/course/03_convolution.md", "examples/mnist_dcgan.py"} <= copied
     assert not any(part in {".git", "__pycache__", ".venv"} for f in copied for part in Path(f).parts)
+    again = tmp_path / "again"          # a copy cut from a folder holding a student copy
+    shutil.copytree(out, tmp_path / "project")
+    shutil.copytree(out, tmp_path / "project" / "hw1")
+    cut(4, again, root=tmp_path / "project")
+    assert not (again / "hw1").exists() and (again / "minigan" / "textbook" / "adam.py").is_file()
     text = (out / "minigan/textbook/conv.py").read_text()
     assert "cols[:, :, i, j] = x_pad" not in text        # the solution is gone
     assert text.count('raise NotImplementedError("Task 3.') == 7
