@@ -317,6 +317,22 @@ def test_the_layers_give_the_same_numbers_with_and_without_the_textbook(backend)
         assert_close(b, a, atol=1e-10, rtol=1e-8)
 
 
+def test_the_twins_keep_float32_in_float32(backend):
+    x = mg.randn(2, 3, 8, 8, requires_grad=True)
+    w, wt = mg.randn(4, 3, 3, 3, requires_grad=True), mg.randn(4, 2, 4, 4, requires_grad=True)
+    running = (mg.zeros(4), mg.ones(4))
+    with mg.textbook():
+        h = F.batch_norm(F.conv2d(x, w, padding=1), *running, training=True)
+        y = F.conv_transpose2d(F.max_pool2d(h, 2), wt, stride=2, padding=1)
+        y.sum().backward()
+        opt = optim.Adam([w, wt])
+    opt.step()
+    assert y.dtype == x.grad.dtype == w.grad.dtype == w.dtype == mg.float32
+    assert all(t.dtype == mg.float32 for t in running)
+    assert all(a.dtype == mg.float32 for state in opt.state.values()
+               for a in state.values() if hasattr(a, "dtype"))
+
+
 def test_mg_textbook_is_also_a_switch_and_a_with_block_restores_it_on_errors():
     mg.textbook(True)
     try:
