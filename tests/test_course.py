@@ -225,3 +225,13 @@ def test_grade_json_for_assignment_5_with_its_training():
     assert all(t["passed"] and t["message"] == "" for t in result["tasks"])
     assert result["score"] == result["max"] == 8
     assert set(result["tasks"][0]) >= {"id", "points", "passed", "message"}
+
+
+def test_a_tree_that_does_not_import_scores_nothing_and_says_why(tmp_path):
+    cut(6, tmp_path / "hw", root=ROOT)
+    broken = tmp_path / "hw" / "minigan" / "gan" / "losses.py"
+    broken.write_text(broken.read_text() + "\ndef half_written(:\n")
+    result = grade(tmp_path / "hw", numbers=[6])
+    assert result["score"] == 0
+    for entry in result["tasks"]:
+        assert "SyntaxError" in entry["message"] and "losses.py" in entry["message"], entry

@@ -38,16 +38,15 @@ def grade(root=".", numbers=None, timeout=900, without_end_to_end=False):
     expression = "(" + " or ".join(t.marker for t in tasks) + ")"
     if without_end_to_end:
         expression += " and not end_to_end"
-    report, output = _run_pytest(root, expression, timeout)
+    report, _ = _run_pytest(root, expression, timeout)
     results = []
     for t in tasks:
         mine = [x for x in report["tests"] if t.marker in x["tasks"]]
         passed = bool(mine) and all(x["outcome"] == "passed" for x in mine)
         message, crash, test = "", "", None
         if not mine:
-            message = ("no test ran: " + "; ".join(report["errors"])[:2000] if report["errors"]
-                       else "no tests found for this task (marker " + t.marker + ")"
-                       + ("" if report["ran"] else ": pytest did not run: " + output))
+            message = ("no test ran: " + _gist("\n".join(report["errors"])) if report["errors"]
+                       else "no tests found for this task (marker " + t.marker + ")")
         elif not passed:
             first = next(x for x in mine if x["outcome"] != "passed")
             crash = first["message"] or first["outcome"] or "did not run"
@@ -92,6 +91,16 @@ def _run_pytest(root, expression, timeout):
         else:
             report = {"tests": [], "errors": [tail], "ran": False}
     return report, tail
+
+
+def _gist(text):
+    """The lines of a pytest error that say what went wrong (its 'E ' lines), on one line."""
+    lines = []
+    for line in (line.strip() for line in text.splitlines()):
+        if line.startswith("E ") and line[1:].strip() not in lines:
+            lines.append(line[1:].strip())
+    lines = lines or [line.strip() for line in text.splitlines() if line.strip()][-3:]
+    return " | ".join(lines[-4:])[:1000]
 
 
 def format_table(result):
