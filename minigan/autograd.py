@@ -163,6 +163,7 @@ def _topological_order(roots):
     Iterative (an explicit stack, not recursion), so a chain of 100,000 ops
     backpropagates without RecursionError.
     """
+    # BEGIN TASK 1.3
     order, visited = [], set()
     stack = [(t, False) for t in roots]
     while stack:
@@ -179,6 +180,7 @@ def _topological_order(roots):
                 if x.requires_grad and id(x) not in visited:
                     stack.append((x, False))
     return order
+    # END TASK 1.3
 
 
 def _freed(t):
@@ -250,8 +252,10 @@ def _run_backward(roots, root_grads, wanted, retain_graph, create_graph):
                     gx = gx.to(x.dtype)
                 if not create_graph:
                     gx = gx.detach()
+                # BEGIN TASK 1.4
                 previous = grads.get(id(x))
                 grads[id(x)] = gx if previous is None else previous + gx
+                # END TASK 1.4
             if not retain_graph:
                 _free(ctx)
     return results, met_freed
@@ -290,7 +294,9 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False):
         retain_graph = create_graph
     results, _ = _run_backward([tensor], [g], None, retain_graph, create_graph)
     for t, gx in results.values():
+        # BEGIN TASK 1.4
         t.grad = gx if t.grad is None else t.grad + gx
+        # END TASK 1.4
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

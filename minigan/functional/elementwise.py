@@ -30,8 +30,10 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         a, b = ctx.inputs
         return sum_to(g, a.shape), sum_to(g, b.shape)
+        # END TASK 1.1
 
 
 class Sub(Function):
@@ -43,8 +45,10 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         a, b = ctx.inputs
         return sum_to(g, a.shape), sum_to(-g, b.shape)
+        # END TASK 1.1
 
 
 class Mul(Function):
@@ -56,10 +60,12 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         a, b = ctx.inputs
         ga = sum_to(g * b, a.shape) if ctx.needs_input_grad[0] else None
         gb = sum_to(g * a, b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
+        # END TASK 1.1
 
 
 class Div(Function):
@@ -71,10 +77,12 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         a, b = ctx.inputs
         ga = sum_to(g / b, a.shape) if ctx.needs_input_grad[0] else None
         gb = sum_to(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
+        # END TASK 1.1
 
 
 class Neg(Function):
@@ -86,7 +94,9 @@ class Neg(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         return -g
+        # END TASK 1.1
 
 
 class PowScalar(Function):
@@ -192,7 +202,9 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         return g * ctx.output
+        # END TASK 1.1
 
 
 class Log(Function):
@@ -204,8 +216,10 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         (x,) = ctx.inputs
         return g / x
+        # END TASK 1.1
 
 
 class Sqrt(Function):
@@ -242,8 +256,10 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         y = ctx.output
         return g * (1.0 - y * y)
+        # END TASK 1.1
 
 
 class Sigmoid(Function):
@@ -260,8 +276,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         y = ctx.output
         return g * y * (1.0 - y)
+        # END TASK 1.1
 
 
 class MaskedGrad(Function):
@@ -274,7 +292,9 @@ class MaskedGrad(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN TASK 1.1
         return g * constant(ctx.slope)
+        # END TASK 1.1
 
 
 class ReLU(MaskedGrad):

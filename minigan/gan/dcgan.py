@@ -103,24 +103,38 @@ class DCGAN(GANModel):
         return self.discriminate(images, labels).flatten()
 
     def train_step(self, real, labels, step):
-        opt_g, opt_d = self.optimizers["G"], self.optimizers["D"]
+        """One D step on (real, G(z)); then, every d_steps-th step, one G step."""
         fake = self.generate(self.sample_z(real.shape[0]), labels)
+        metrics = self.discriminator_step(real, fake, labels)
+        # BEGIN TASK 5.4
+        if step % self.config["d_steps"] == 0:
+            metrics["loss_g"] = self.generator_step(fake, labels)
+        # END TASK 5.4
+        return metrics
 
-        # Discriminator: real -> 1, fake -> 0. fake.detach(): no gradient into G here.
+    def discriminator_step(self, real, fake, labels):
+        """One Adam step of D on d_loss: real -> 1, fake -> 0. Returns the D metrics."""
+        opt_d = self.optimizers["D"]
+        # BEGIN TASK 5.2
+        # fake.detach(): D's loss must send no gradient into G.
         real_logits = self.discriminate(real, labels)
         fake_logits = self.discriminate(fake.detach(), labels)
         loss_d = d_loss(real_logits, fake_logits)
         opt_d.zero_grad()
         loss_d.backward()
         opt_d.step()
-        metrics = {"loss_d": loss_d.item(), "D(x)": mean_probability(real_logits),
-                   "D(G(z))": mean_probability(fake_logits)}
+        # END TASK 5.2
+        return {"loss_d": loss_d.item(), "D(x)": mean_probability(real_logits),
+                "D(G(z))": mean_probability(fake_logits)}
 
-        # Generator, every d_steps-th step: make D call the fakes real.
-        if step % self.config["d_steps"] == 0:
-            loss_g = g_loss_non_saturating(self.discriminate(fake, labels))
-            opt_g.zero_grad()
-            loss_g.backward()
-            opt_g.step()
-            metrics["loss_g"] = loss_g.item()
-        return metrics
+    def generator_step(self, fake, labels):
+        """One Adam step of G on the non-saturating loss: make D call the fakes real.
+        Returns loss_g as a float."""
+        opt_g = self.optimizers["G"]
+        # BEGIN TASK 5.3
+        loss_g = g_loss_non_saturating(self.discriminate(fake, labels))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        # END TASK 5.3
+        return loss_g.item()

@@ -40,6 +40,7 @@ class SGD(Optimizer):
         owned = direction is not grad  # a new array, free to overwrite
 
         if momentum != 0:
+            # BEGIN TASK 2.3
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = direction.copy()
@@ -52,6 +53,7 @@ class SGD(Optimizer):
                 direction, owned = ahead, True
             else:
                 direction, owned = buf, False
+            # END TASK 2.3
 
         if owned:
             direction *= lr

@@ -28,6 +28,7 @@ def adam_update(param, grad, state, group):
         g = g + weight_decay p     if weight_decay != 0 (L2 on the loss, not AdamW)
         v_max = max(v_max, v)      if amsgrad, and v_max replaces v in the step
     """
+    # BEGIN TASK 4.3
     xp = get_array_module(param)
     lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
     state["step"] += 1
@@ -45,3 +46,4 @@ def adam_update(param, grad, state, group):
     m_hat = m / (1 - beta1 ** t)
     v_hat = v / (1 - beta2 ** t)
     param -= lr * m_hat / (xp.sqrt(v_hat) + eps)
+    # END TASK 4.3

@@ -49,6 +49,7 @@ def im2col(x, kernel_size, output_size, stride, padding, dilation):
     A loop over the kh*kw kernel offsets: offset (i, j) of all Ho*Wo windows at once is
     one strided slice of x_pad, starting at (d*i, d*j) and stepping by the stride.
     """
+    # BEGIN TASK 3.1
     xp = get_array_module(x)
     (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel_size, output_size, stride, dilation
     n, c = x.shape[:2]
@@ -60,6 +61,7 @@ def im2col(x, kernel_size, output_size, stride, padding, dilation):
             cols[:, :, i, j] = x_pad[:, :, top:top + sh * (ho - 1) + 1:sh,
                                      left:left + sw * (wo - 1) + 1:sw]
     return cols.reshape(n, c * kh * kw, ho * wo)
+    # END TASK 3.1
 
 
 def col2im(cols, image_size, kernel_size, output_size, stride, padding, dilation):
@@ -70,6 +72,7 @@ def col2im(cols, image_size, kernel_size, output_size, stride, padding, dilation
     before the padding is cut off. Windows overlap, so a pixel collects several
     entries; the windows of one offset (i, j) do not, so each offset is one slice +=.
     """
+    # BEGIN TASK 3.3
     xp = get_array_module(cols)
     (h, w), (kh, kw), (ho, wo) = image_size, kernel_size, output_size
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -82,6 +85,7 @@ def col2im(cols, image_size, kernel_size, output_size, stride, padding, dilation
             x_pad[:, :, top:top + sh * (ho - 1) + 1:sh,
                   left:left + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
     return x_pad[:, :, ph:ph + h, pw:pw + w]
+    # END TASK 3.3
 
 
 class Conv2d(Function):
@@ -96,6 +100,7 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, stride, padding, dilation):
+        # BEGIN TASK 3.2
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
         n = x.shape[0]
         c_out, c, kh, kw = w.shape
@@ -103,16 +108,19 @@ class Conv2d(Function):
         cols = im2col(x, (kh, kw), (ho, wo), stride, padding, dilation)  # (N, C*kh*kw, Ho*Wo)
         y = w.reshape(c_out, c * kh * kw) @ cols                          # (N, C_out, Ho*Wo)
         return y.reshape(n, c_out, ho, wo)
+        # END TASK 3.2
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.inputs
+        # BEGIN TASK 3.2
         gx = gw = None  # only the gradients asked for (a network's images need none)
         if ctx.needs_input_grad[0]:
             gx = conv2d_input_grad(g, w, x.shape[2:], **ctx.geometry)
         if ctx.needs_input_grad[1]:
             gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:], **ctx.geometry)
         return gx, gw
+        # END TASK 3.2
 
 
 def conv2d_input_grad(g, w, image_size, stride, padding, dilation):
@@ -139,6 +147,7 @@ class ConvTranspose2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, stride, padding, output_padding, dilation):
+        # BEGIN TASK 3.3
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
         n, _, h, wd = x.shape
         c_in, c_out, kh, kw = w.shape
@@ -146,10 +155,12 @@ class ConvTranspose2d(Function):
                                           dilation)
         cols = w.reshape(c_in, c_out * kh * kw).T @ x.reshape(n, c_in, h * wd)
         return col2im(cols, size, (kh, kw), (h, wd), stride, padding, dilation)
+        # END TASK 3.3
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.inputs
+        # BEGIN TASK 3.3
         h, wd = x.shape[2:]
         gx = gw = None
         if ctx.needs_input_grad[0]:
@@ -158,6 +169,7 @@ class ConvTranspose2d(Function):
         if ctx.needs_input_grad[1]:
             gw = Conv2dWeightGrad.apply(g, x, kernel_size=w.shape[2:], **ctx.geometry)
         return gx, gw
+        # END TASK 3.3
 
 
 class Conv2dWeightGrad(Function):
@@ -174,6 +186,7 @@ class Conv2dWeightGrad(Function):
 
     @staticmethod
     def forward(ctx, x, gy, kernel_size, stride, padding, dilation):
+        # BEGIN TASK 3.2
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
         xp = get_array_module(x)
         c = x.shape[1]
@@ -182,6 +195,7 @@ class Conv2dWeightGrad(Function):
         # sum over the images n and the window positions (h, w): one GEMM
         gw = xp.tensordot(gy.reshape(n, c_out, ho * wo), cols, axes=([0, 2], [0, 2]))
         return gw.reshape(c_out, c, *kernel_size)
+        # END TASK 3.2
 
     @staticmethod
     def backward(ctx, g):
