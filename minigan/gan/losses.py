@@ -6,6 +6,8 @@ With D(x) a logit (no sigmoid in the network) and sigma the sigmoid:
     generator, minimax (the 2014 paper's game):   log(1 - sigma(D(G(z))))
     generator, non-saturating (the paper's trick): -log sigma(D(G(z)))
     critic (WGAN):     D(G(z)) - D(x)        generator (WGAN):  -D(G(z))
+    hinge (D):  relu(1 - D(x)) + relu(1 + D(G(z)))      hinge (G):  -D(G(z))
+    R1 penalty on real images:  gamma / 2 * ||grad_x D(x)||^2
 
 BCE-with-logits computes each log-sigmoid stably from the logit.
 """
@@ -71,3 +73,31 @@ def gradient_penalty(critic, real, fake, *critic_args):
 def mean_probability(logits):
     """The mean of sigma(logits) as a float: D(x) or D(G(z)) for the progress bar."""
     return float(F.sigmoid(logits.detach()).mean().item())
+
+
+# --- the hinge loss and the R1 penalty (--loss hinge, --r1) ------------------------------
+
+def d_hinge_loss(real_logits, fake_logits):
+    """The hinge loss of geometric GAN / SN-GAN / BigGAN for D:
+    mean(relu(1 - D(x))) + mean(relu(1 + D(G(z)))). D stops pushing a sample once
+    it is beyond the margin (D(x) >= 1, D(G(z)) <= -1), so it cannot run away."""
+    return (1.0 - real_logits).relu().mean() + (1.0 + fake_logits).relu().mean()
+
+
+def g_hinge_loss(fake_logits):
+    """The generator's side of the hinge game: -mean(D(G(z)))."""
+    return -fake_logits.mean()
+
+
+def r1_penalty(discriminator, real, *discriminator_args):
+    """R1 (Mescheder et al. 2018): E[ ||d D(x) / d x||^2 ] on real images, to be scaled by
+    gamma / 2. It pushes D's surface flat where the data is, so that the game has a
+    stable equilibrium there. The gradient is taken with create_graph=True, so the
+    penalty's own gradient w.r.t. D's weights is a second derivative.
+
+    Returns (penalty, logits of the real images): the logits serve the D loss too, so
+    D runs once on the reals."""
+    x = real.detach().requires_grad_()
+    logits = discriminator(x, *discriminator_args)
+    (grads,) = mg.grad(logits.sum(), x, create_graph=True)
+    return (grads.flatten(1) ** 2).sum(1).mean(), logits

@@ -16,8 +16,9 @@
     pooling.py     MaxPool2d, AvgPool2d
     upsampling.py  Upsample
     init.py        uniform_, normal_, xavier_*, kaiming_*, ... (PyTorch's default inits)
+    utils/         spectral_norm, ... (as torch.nn.utils)
 """
-from . import init
+from . import init, utils
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .container import ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
@@ -34,5 +35,5 @@ from .upsampling import Upsample
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "Conv2d",
     "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid",
-    "Dropout", "Flatten", "Unflatten", "Embedding", "MaxPool2d", "AvgPool2d", "Upsample", "init",
+    "Dropout", "Flatten", "Unflatten", "Embedding", "MaxPool2d", "AvgPool2d", "Upsample", "init", "utils",
 ]

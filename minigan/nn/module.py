@@ -44,13 +44,35 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        for hook in self._forward_pre_hooks.values():
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks.values():
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    # --- hooks (as PyTorch's) ------------------------------------------------------
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) runs before every forward; it may return new args.
+        Returns a handle whose remove() takes the hook away again."""
+        return _RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) runs after every forward; it may return a new
+        output (e.g. with some feature maps zeroed). Returns a removable handle."""
+        return _RemovableHandle(self._forward_hooks, hook)
 
     # --- registration ------------------------------------------------------------
     def _check_name(self, name, kind):
@@ -389,6 +411,26 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
+
+
+class _RemovableHandle:
+    """What register_forward_(pre_)hook returns: handle.remove() unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, table, hook):
+        self.table, self.id = table, _RemovableHandle._next_id
+        _RemovableHandle._next_id += 1
+        table[self.id] = hook
+
+    def remove(self):
+        self.table.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 def _indent(text, spaces):

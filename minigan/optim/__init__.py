@@ -9,6 +9,7 @@
     rmsprop    RMSprop (momentum, centered)
     adagrad    Adagrad
     adadelta   Adadelta
+    swa_utils  AveragedModel and the EMA update (get_ema_multi_avg_fn)
 """
 from .optimizer import Optimizer
 from .sgd import SGD
@@ -16,5 +17,6 @@ from .adam import Adam
 from .rmsprop import RMSprop
 from .adagrad import Adagrad
 from .adadelta import Adadelta
+from . import swa_utils
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "Adadelta"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "swa_utils"]
