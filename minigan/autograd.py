@@ -136,9 +136,29 @@ def _check_versions(ctx):
             _raise_modified(ctx, x, version)
 
 
+class InputTrace:
+    """What a freed op remembers of an input that an op made: its shape, dtype and
+    the op that made it (`_ctx`), not its numbers. The graph's shape survives
+    backward, as PyTorch's grad_fn chain does, so it can still be drawn."""
+
+    __slots__ = ("shape", "dtype", "requires_grad", "_ctx")
+
+    def __init__(self, x):
+        self.shape, self.dtype, self.requires_grad, self._ctx = (
+            x.shape, x.dtype, x.requires_grad, x._ctx)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+
 def _free(ctx):
-    """Drop what the op saved for backward (inputs, masks, ...), as PyTorch does."""
+    """Drop what the op saved for backward (inputs, masks, ...), as PyTorch does.
+    Leaf inputs (parameters, data) stay referenced, since they live on anyway;
+    inputs that ops made are kept only as an InputTrace (ctx.graph_inputs)."""
+    inputs = ctx.__dict__.get("inputs", ())
     ctx.__dict__.clear()
+    ctx.graph_inputs = tuple(x if x._ctx is None else InputTrace(x) for x in inputs)
     ctx._freed = True
 
 

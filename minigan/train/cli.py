@@ -363,8 +363,8 @@ def _require_finite(images, path):
     """Samples with a NaN or an infinity are never written (main prints the one line)."""
     bad = int(np.count_nonzero(~np.isfinite(images)))
     if bad:
-        raise ValueError(f"the generator of {path} drew {bad} non-finite pixel values "
-                         f"(of {images.size}): its weights are broken; no samples written")
+        raise CheckpointError(f"the generator of {path} drew {bad} non-finite pixel values "
+                              f"(of {images.size}): its weights are broken; no samples written")
 
 
 def _requested_labels(model, n, digit):

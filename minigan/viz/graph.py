@@ -48,11 +48,15 @@ def draw_graph(output, path=None, params=None, show_grad=False):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(output).__name__}")
     names = {id(t): name for name, t in dict(params or {}).items()}
     tensors, ops = _walk(output)
+    if show_grad and any(not isinstance(t, Tensor) for t in tensors):
+        raise RuntimeError("draw_graph: show_grad computes the gradients from the graph, which "
+                           "backward() has freed: draw before backward, or call "
+                           "backward(retain_graph=True)")
     grads = _gradients(output, tensors) if show_grad else {}
 
     lines = ["digraph autograd {", "  rankdir=LR;",
              '  node [fontname="Helvetica", fontsize=11, style=filled];']
-    ids = {id(t): f"t{i}" for i, t in enumerate(tensors)}
+    ids = {_key(t): f"t{i}" for i, t in enumerate(tensors)}
     for t in tensors:
         kind = _kind(t, output)
         label = [names[id(t)]] if id(t) in names else []
@@ -63,14 +67,14 @@ def draw_graph(output, path=None, params=None, show_grad=False):
                 label.append("grad " + _numbers(grads[id(t)].data))
         style = '"filled,dashed"' if kind == "constant" else "filled"
         border = ", peripheries=2" if kind == "output" else ""
-        lines.append(f'  {ids[id(t)]} [label="{_escape(label)}", shape=box, style={style}, '
+        lines.append(f'  {ids[_key(t)]} [label="{_escape(label)}", shape=box, style={style}, '
                      f'fillcolor={COLOURS[kind]}{border}];')
     for i, (op, result) in enumerate(ops):
         lines.append(f'  op{i} [label="{_escape([type(op).__name__])}", shape=ellipse, '
                      f'fillcolor={COLOURS["op"]}];')
-        for x in op.inputs:
-            lines.append(f"  {ids[id(x)]} -> op{i};")
-        lines.append(f"  op{i} -> {ids[id(result)]};")
+        for x in _inputs(op):
+            lines.append(f"  {ids[_key(x)]} -> op{i};")
+        lines.append(f"  op{i} -> {ids[_key(result)]};")
     lines.append("}")
     text = "\n".join(lines) + "\n"
     if path is not None:
@@ -80,7 +84,8 @@ def draw_graph(output, path=None, params=None, show_grad=False):
 
 def _walk(output):
     """(tensors, [(op, its result)]): every tensor and op the output depends on, in
-    topological order (an op's inputs before it). Iterative, for long chains."""
+    topological order (an op's inputs before it). Iterative, for long chains. After a
+    backward that freed the graph, the tensors ops made are their InputTraces."""
     tensors, ops, seen = [], [], set()
     stack = [(output, False)]
     while stack:
@@ -90,13 +95,25 @@ def _walk(output):
             if t._ctx is not None:
                 ops.append((t._ctx, t))
             continue
-        if id(t) in seen:
+        if _key(t) in seen:
             continue
-        seen.add(id(t))
+        seen.add(_key(t))
         stack.append((t, True))
         if t._ctx is not None:
-            stack.extend((x, False) for x in reversed(t._ctx.inputs) if id(x) not in seen)
+            stack.extend((x, False) for x in reversed(_inputs(t._ctx)) if _key(x) not in seen)
     return tensors, ops
+
+
+def _inputs(op):
+    """An op's inputs: the tensors, or what a freed op keeps of them."""
+    inputs = getattr(op, "inputs", None)
+    return inputs if inputs is not None else op.graph_inputs
+
+
+def _key(t):
+    """One node per tensor: a tensor an op made is known by that op (its InputTraces
+    after a backward are several objects for the one tensor)."""
+    return ("op", id(t._ctx)) if t._ctx is not None else ("leaf", id(t))
 
 
 def _kind(t, output):
@@ -113,7 +130,9 @@ def _gradients(output, tensors):
     if not output.requires_grad or not wanted:
         return {}
     ones = output.xp.ones_like(output.data)
-    found = grad(output, wanted, grad_outputs=Tensor._make(ones), allow_unused=True)
+    # retain_graph: drawing must leave the user's graph as it found it.
+    found = grad(output, wanted, grad_outputs=Tensor._make(ones), retain_graph=True,
+                 allow_unused=True)
     return {id(t): g for t, g in zip(wanted, found) if g is not None}
 
 
