@@ -184,7 +184,8 @@ def test_a_zip_member_that_is_not_an_npy_array_is_refused(tmp_path):
 def test_deeply_nested_json_is_a_checkpoint_error_not_a_recursion_error(tmp_path):
     path = tmp_path / "deep.npz"
     depth = 200_000
-    structure = '{"format": "minigan.save", "version": 1, "root": ' + "[" * depth + "]" * depth + "}"
+    root = "[" * depth + "]" * depth
+    structure = '{"format": "minigan.save", "version": 1, "root": ' + root + "}"
     write_zip(path, {"__structure__.npy": npy_bytes(np.array(structure))})
     with pytest.raises(mg.CheckpointError, match="nested too deeply"):
         mg.load(path)
@@ -195,7 +196,8 @@ def test_nesting_that_json_parses_but_decoding_would_recurse_on_is_refused(tmp_p
     node = "null"
     for _ in range(5000):
         node = '{"type": "tuple", "items": [' + node + "]}"
-    structure = json.dumps({"format": "minigan.save", "version": 1})[:-1] + ', "root": ' + node + "}"
+    header = json.dumps({"format": "minigan.save", "version": 1})[:-1]
+    structure = header + ', "root": ' + node + "}"
     write_zip(path, {"__structure__.npy": npy_bytes(np.array(structure))})
     with pytest.raises(mg.CheckpointError):
         mg.load(path)

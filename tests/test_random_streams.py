@@ -42,7 +42,8 @@ def strict_generator():
 
 def test_strict_generator_has_exactly_cupys_methods():
     rng = strict_generator()
-    public = {name for name in dir(rng) if not name.startswith("_") and callable(getattr(rng, name))}
+    public = {name for name in dir(rng)
+              if not name.startswith("_") and callable(getattr(rng, name))}
     assert public == CUPY_GENERATOR_METHODS
     for numpy_only in ("normal", "choice", "permutation", "shuffle", "bytes", "spawn"):
         assert not hasattr(rng, numpy_only), numpy_only

@@ -5,8 +5,9 @@
 
 Every function writes into `tensor.data` (the backend array) directly, so no
 graph is recorded, as under torch's no_grad, and moves the tensor's version
-(`Tensor._version`): a graph that saved the old values refuses to backward. Random numbers come from the seeded
-generator of the tensor's backend (`mg.manual_seed` seeds it), in the tensor's dtype.
+(`Tensor._version`): a graph that saved the old values refuses to backward.
+Random numbers come from the seeded generator of the tensor's backend
+(`mg.manual_seed` seeds it), in the tensor's dtype.
 
 Fans (`_calculate_fan_in_and_fan_out`) follow PyTorch: for a weight of shape
 (d0, d1, k...) with receptive field r = prod(k...), fan_in = d1 * r and
