@@ -13,7 +13,7 @@ from .backend import (get_backend, set_backend, use_backend, manual_seed,
 from .tensor import Tensor
 from .autograd import Function, grad, no_grad, enable_grad, is_grad_enabled
 from .creation import (tensor, zeros, ones, full, arange, randn, rand, randint,
-                       zeros_like, ones_like, randn_like, rand_like)
+                       zeros_like, ones_like, randn_like, rand_like, from_numpy)
 from . import functional
 from .functional import (exp, log, sqrt, abs, tanh, sigmoid, relu, clamp, maximum,
                          minimum, where, cat, stack, reshape, flatten, permute, transpose,
@@ -31,3 +31,4 @@ _tune_malloc()
 from . import optim  # noqa: E402
 from . import nn  # noqa: E402
 from .serialization import save, load  # noqa: E402
+from . import cuda  # noqa: E402

@@ -6,15 +6,19 @@
     optimizer  Optimizer: parameter groups, state, zero_grad, state_dict/load_state_dict
     sgd        SGD (momentum, dampening, Nesterov)
     adam       Adam (AMSGrad)
+    adamw      AdamW (decoupled weight decay)
     rmsprop    RMSprop (momentum, centered)
     adagrad    Adagrad
     adadelta   Adadelta
+    lr_scheduler  StepLR, MultiStepLR, ExponentialLR, LambdaLR, CosineAnnealingLR
 """
 from .optimizer import Optimizer
 from .sgd import SGD
 from .adam import Adam
+from .adamw import AdamW
 from .rmsprop import RMSprop
 from .adagrad import Adagrad
 from .adadelta import Adadelta
+from . import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "Adadelta"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]
