@@ -32,3 +32,5 @@ from . import optim  # noqa: E402
 from . import nn  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from . import cuda  # noqa: E402
+from .pth import load_pth  # noqa: E402
+from .safetensors_io import save_safetensors, load_safetensors  # noqa: E402

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 import minigan as mg
+from minigan._device import choose_backend
 from minigan.viz import save_grid
 
 from .checkpoint import load_checkpoint, restore
@@ -45,8 +46,11 @@ def build_parser(model_cls):
                        help="discriminator (critic) steps per generator step")
     train.add_argument("--z-dim", type=int, default=defaults["z_dim"], help="latent size")
     train.add_argument("--seed", type=int, default=defaults["seed"])
-    train.add_argument("--backend", choices=("numpy", "cupy", "strict"),
-                       default=defaults["backend"])
+    train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                       help="PyTorch's names: cuda is --backend cupy, cpu is numpy (or "
+                            "strict); auto: cuda when CuPy finds a GPU, unless --backend says")
+    train.add_argument("--backend", choices=("numpy", "cupy", "strict"), default=None,
+                       help="the array module (default: from --device; must agree with it)")
     train.add_argument("--data", default=None,
                        help="folder with the MNIST files (default: $MINIGAN_DATA, the cache, "
                             "or download)")
@@ -91,6 +95,11 @@ def main(model_cls, argv=None):
     parser = build_parser(model_cls)
     args = parser.parse_args(argv)
     _check_args(args, parser)
+    try:
+        args.backend = choose_backend(args.device, args.backend)
+    except ValueError as error:  # --device cuda without a GPU, or disagreeing options
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     mg.set_backend(args.backend)
     mg.manual_seed(args.seed)
     config = vars(args)
