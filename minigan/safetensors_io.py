@@ -43,7 +43,8 @@ def _host_array(value, key):
             f"save_safetensors: expected a tensor or an array for {key!r}, got "
             f"{type(value).__name__} (a safetensors file holds only a flat dict name -> "
             "tensor: save each model's state_dict() to its own file)")
-    return np.ascontiguousarray(found.to_numpy(value))
+    array = found.to_numpy(value)
+    return array if array.flags.c_contiguous else np.array(array, order="C")  # keeps 0-d
 
 
 def save_safetensors(state_dict, path, metadata=None):
