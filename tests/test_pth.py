@@ -283,30 +283,41 @@ def torch_generator(torch, monkeypatch):
     return G.eval()
 
 
+def generator_outputs(torch, torch_generator, tmp_path):
+    """(minigan's Generator loaded by the example's code from a torch.save file, z,
+    the torch generator's outputs on z)."""
+    program = load_script(ROOT / "examples" / "load_pytorch_dcgan.py", "load_pytorch_dcgan")
+    torch.save(torch_generator.state_dict(), tmp_path / "generator.pth")
+    G = program.load_generator(tmp_path / "generator.pth")
+    z = np.random.default_rng(0).standard_normal((8, 100)).astype(np.float32)
+    with torch.no_grad():
+        theirs = torch_generator(torch.from_numpy(z)).numpy()
+    return G, z, theirs
+
+
 @pytest.mark.torch
 def test_a_pytorch_dcgan_generator_loads_into_minigan_with_matching_outputs(
         torch, torch_generator, tmp_path):
-    pytest.importorskip("safetensors")
-    program = load_script(ROOT / "examples" / "load_pytorch_dcgan.py", "load_pytorch_dcgan")
-    torch.save(torch_generator.state_dict(), tmp_path / "generator.pth")
-
-    G = program.load_generator(tmp_path / "generator.pth")
-    z = np.random.default_rng(0).standard_normal((8, 100)).astype(np.float32)
+    G, z, theirs = generator_outputs(torch, torch_generator, tmp_path)
     with mg.no_grad():
         ours = G(mg.tensor(z)).numpy()
-    with torch.no_grad():
-        theirs = torch_generator(torch.from_numpy(z)).numpy()
     assert ours.shape == (8, 1, 28, 28)
     np.testing.assert_allclose(ours, theirs, atol=1e-5, rtol=0)
 
-    # and back: minigan's weights through safetensors into a fresh torch twin
+
+@pytest.mark.torch
+def test_the_generator_goes_back_to_pytorch_through_safetensors(torch, torch_generator,
+                                                                tmp_path):
+    pytest.importorskip("safetensors")
     import safetensors.torch
+    G, z, theirs = generator_outputs(torch, torch_generator, tmp_path)
     mg.save_safetensors(G.state_dict(), tmp_path / "generator.safetensors")
     back = type(torch_generator)(100)
     back.load_state_dict(safetensors.torch.load_file(str(tmp_path / "generator.safetensors")))
     with torch.no_grad():
         again = back.eval()(torch.from_numpy(z)).numpy()
     np.testing.assert_allclose(again, theirs, atol=1e-6, rtol=0)
+    assert back.net[1].num_batches_tracked.item() == torch_generator.net[1].num_batches_tracked
 
 
 @pytest.mark.torch
@@ -322,6 +333,34 @@ def test_the_example_program_writes_a_grid_and_a_safetensors_file(torch, torch_g
     assert Image.open(out).size == (2 * (3 * 28 + 4 * 2),) * 2  # 3 x 3 grid, padding 2, x2
     assert program.main([str(st), "--n", "4", "--out", str(tmp_path / "again.png")]) == 0
     capsys.readouterr()
+
+
+def write_state_dict_pth(path, state_dict):
+    """A .pth laid out as torch.save lays out `state_dict` (name -> Tensor), built by hand."""
+    storage_types = {np.dtype("float32"): "FloatStorage", np.dtype("int64"): "LongStorage"}
+    tensors, storages = {}, {}
+    for i, (name, value) in enumerate(state_dict.items()):
+        array = value.numpy()
+        strides = tuple(s // array.itemsize for s in array.strides)
+        tensors[name] = (storage_types[array.dtype], str(i), array.size, 0, array.shape, strides)
+        storages[str(i)] = array.tobytes()
+    return write_pth(path, state_dict_pickle(tensors), storages)
+
+
+def test_the_example_program_samples_from_a_pth_without_torch(tmp_path, capsys):
+    from minigan.gan.dcgan import Generator
+    program = load_script(ROOT / "examples" / "load_pytorch_dcgan.py", "load_pytorch_dcgan")
+    source = Generator(64)
+    source.train()(mg.randn(8, 64))  # moves the running statistics
+    path = write_state_dict_pth(tmp_path / "g.pth", source.state_dict())
+    G = program.load_generator(path)
+    assert G.net[0].in_features == 64 and not G.training
+    z = mg.randn(4, 64)
+    with mg.no_grad():
+        assert G(z).tolist() == source.eval()(z).tolist()
+    assert program.main([str(path), "--n", "4", "--out", str(tmp_path / "grid.png")]) == 0
+    assert (tmp_path / "grid.png").exists()
+    assert capsys.readouterr().out.strip().endswith("grid.png")
 
 
 def test_the_example_program_refuses_a_malicious_file_with_one_line(tmp_path, capsys):
