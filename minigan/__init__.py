@@ -18,7 +18,7 @@ from . import functional
 from .functional import (exp, log, sqrt, abs, tanh, sigmoid, relu, clamp, maximum,
                          minimum, where, cat, stack, reshape, flatten, permute, transpose,
                          matmul, sum, mean, max, min, var, std, argmax, logsumexp, softmax,
-                         log_softmax, sign)
+                         log_softmax, sign, clone)
 from .gradcheck import gradcheck, gradgradcheck
 
 float32 = _np.dtype("float32")

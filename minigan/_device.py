@@ -44,7 +44,8 @@ def choose_backend(device, backend=None):
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
     if backend is not None and backend not in _backend.BACKENDS:
-        raise ValueError(f"--backend must be one of {', '.join(_backend.BACKENDS)}, got {backend!r}")
+        raise ValueError(
+            f"--backend must be one of {', '.join(_backend.BACKENDS)}, got {backend!r}")
     if device == "auto":
         if backend is not None:
             return backend

@@ -389,7 +389,6 @@ class Tensor:
     def expand(self, *shape):
         return F.expand(self, *shape)
 
-
     # --- PyTorch's copies, in-place writes and comparisons ---------------------------------
     def clone(self):
         """A copy with its own memory that stays in the graph (gradients flow back)."""
