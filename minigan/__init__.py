@@ -13,12 +13,12 @@ from .backend import (get_backend, set_backend, use_backend, manual_seed,
 from .tensor import Tensor
 from .autograd import Function, grad, no_grad, enable_grad, is_grad_enabled
 from .creation import (tensor, zeros, ones, full, arange, randn, rand, randint,
-                       zeros_like, ones_like, randn_like, rand_like)
+                       zeros_like, ones_like, randn_like, rand_like, from_numpy)
 from . import functional
 from .functional import (exp, log, sqrt, abs, tanh, sigmoid, relu, clamp, maximum,
                          minimum, where, cat, stack, reshape, flatten, permute, transpose,
                          matmul, sum, mean, max, min, var, std, argmax, logsumexp, softmax,
-                         log_softmax, sign)
+                         log_softmax, sign, clone)
 from .gradcheck import gradcheck, gradgradcheck
 
 float32 = _np.dtype("float32")
@@ -31,6 +31,9 @@ _tune_malloc()
 from . import optim  # noqa: E402
 from . import nn  # noqa: E402
 from .serialization import CheckpointError, save, load  # noqa: E402
+from . import cuda  # noqa: E402
+from .pth import load_pth  # noqa: E402
+from .safetensors_io import save_safetensors, load_safetensors  # noqa: E402
 from . import distributed  # noqa: E402  (imports no MPI until dist.init())
 
 # nn.SyncBatchNorm, as PyTorch spells it; it lives in minigan.distributed (it needs the

@@ -82,3 +82,17 @@ def randn_like(t):
 
 def rand_like(t):
     return _new(_backend.backend_of(t.data).rand(t.shape, t.dtype), False)
+
+
+def from_numpy(array):
+    """A tensor from a NumPy array, keeping its dtype, as torch.from_numpy.
+
+    On the numpy backend it shares memory with `array` (writes to one show in the
+    other, as in PyTorch); on strict or cupy it is a copy on that device.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"from_numpy: expected an array of floats, integers or bools, got dtype {array.dtype}")
+    return Tensor._make(_backend.to_device(array), False)

@@ -13,6 +13,7 @@ Operators and methods (x + y, x.sum(1), x.relu(), x[idx] ...) are thin calls to
 """
 import numpy as np
 
+from . import _device
 from . import backend as _backend
 
 
@@ -194,16 +195,41 @@ class Tensor:
     def tolist(self):
         return self.numpy().tolist()
 
-    def to(self, target):
-        """tensor.to('strict' | 'numpy' | 'cupy') moves it; tensor.to(dtype) casts it."""
-        if isinstance(target, str) and target in _backend.BACKENDS:
-            dest = _backend.get_backend(target)
+    def to(self, *args, device=None, dtype=None):
+        """tensor.to(device), .to(dtype), .to(device, dtype), .to(other), as in PyTorch.
+
+        device: a backend name ('numpy', 'cupy', 'strict') or a device name ('cpu' is
+        numpy, 'cuda' is cupy); the tensor itself when it is already there, else a copy
+        there. dtype: casts it (as F.cast). other: a Tensor whose backend and dtype to take.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.backend, arg.dtype
+            elif isinstance(arg, str) and _device.backend_name(arg) is not None:
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if device is not None:
+            name = _device.backend_name(device)
+            if name is None:
+                raise ValueError(
+                    f"to: expected a device ('cpu', 'cuda') or a backend "
+                    f"({', '.join(_backend.BACKENDS)}), got {device!r}")
+            dest = _backend.get_backend(name)
             source = _backend.backend_of(self.data)
-            if source is dest:
-                return self
-            array = dest.to_device(source.to_numpy(self.data))
-            return Tensor._make(array, self.requires_grad)
-        return F.cast(self, target)
+            if source is not dest:
+                result = Tensor._make(dest.to_device(source.to_numpy(self.data)),
+                                      self.requires_grad)
+        if dtype is not None:
+            try:
+                dtype = np.dtype(dtype)
+            except TypeError:
+                raise ValueError(
+                    f"to: expected a device ('cpu', 'cuda'), a backend "
+                    f"({', '.join(_backend.BACKENDS)}) or a dtype, got {dtype!r}") from None
+            result = F.cast(result, dtype)
+        return result
 
     def float(self):
         return F.cast(self, np.float32)
@@ -396,6 +422,92 @@ class Tensor:
 
     def expand(self, *shape):
         return F.expand(self, *shape)
+
+    # --- PyTorch's copies, in-place writes and comparisons ---------------------------------
+    def clone(self):
+        """A copy with its own memory that stays in the graph (gradients flow back)."""
+        return F.clone(self)
+
+    def cpu(self):
+        """The tensor on the numpy backend (itself when already there), as torch's .cpu()."""
+        return self.to("cpu")
+
+    def cuda(self):
+        """The tensor on the cupy backend (a GPU), as torch's .cuda()."""
+        return self.to("cuda")
+
+    def _write_(self, name, write):
+        """Every in-place method goes through here: write(array) changes self.data in
+        place, and this is the one place that knows a tensor was modified.
+
+        A tensor that requires grad may only be overwritten under mg.no_grad() (as
+        nn.init and the optimizers do): autograd does not record in-place writes, so a
+        graph through it would silently compute wrong gradients (PyTorch refuses a leaf
+        the same way; minigan refuses any tensor that requires grad).
+        """
+        from .autograd import is_grad_enabled
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{name}: an in-place write to a tensor that requires grad is not "
+                "recorded by autograd; do it under mg.no_grad() or on x.detach()")
+        write(self.data)
+        return self
+
+    def zero_(self):
+        """Fill with zeros, in place; returns self."""
+        def write(array):
+            array[...] = 0
+        return self._write_("zero_", write)
+
+    def fill_(self, value):
+        """Fill with `value` (a number or a one-element tensor), in place; returns self."""
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise RuntimeError(
+                    f"fill_: expected a number or a one-element tensor, got shape {value.shape}")
+            value = value.item()
+
+        def write(array):
+            array[...] = value
+        return self._write_("fill_", write)
+
+    def copy_(self, src):
+        """Copy src's values into this tensor, in place: src broadcasts to self's shape,
+        is cast to self's dtype and moved from its backend to self's; returns self."""
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_: expected a Tensor as src, got {type(src).__name__}")
+        try:
+            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(
+                f"copy_: src of shape {src.shape} does not broadcast to this tensor's shape "
+                f"{self.shape}")
+        here = _backend.backend_of(self.data)
+        array = here.to_device(src.data)  # through the host only from another backend
+
+        def write(target):
+            target[...] = array.astype(target.dtype, copy=False)
+        return self._write_("copy_", write)
+
+    def eq(self, other):
+        return F.compare(self, other, "equal")
+
+    def ne(self, other):
+        return F.compare(self, other, "not_equal")
+
+    def lt(self, other):
+        return F.compare(self, other, "less")
+
+    def le(self, other):
+        return F.compare(self, other, "less_equal")
+
+    def gt(self, other):
+        return F.compare(self, other, "greater")
+
+    def ge(self, other):
+        return F.compare(self, other, "greater_equal")
 
 
 from . import functional as F  # noqa: E402  (the ops import Tensor themselves)

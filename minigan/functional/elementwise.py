@@ -15,7 +15,7 @@ from .shape import sum_to
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "tanh",
     "sigmoid", "relu", "leaky_relu", "clamp", "maximum", "minimum", "where", "compare",
-    "cast", "sign",
+    "cast", "sign", "clone",
 ]
 
 
@@ -475,6 +475,23 @@ class Cast(Function):
     def backward(ctx, g):
         (x,) = ctx.inputs
         return cast(g, x.dtype)
+
+
+class Clone(Function):
+    """y = a copy of x (its own memory);  dL/dx = g"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def clone(x):
+    """A copy of x that stays in the graph (torch.clone): gradients flow back to x."""
+    return Clone.apply(x)
 
 
 def cast(x, dtype):

@@ -1,9 +1,11 @@
-"""Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid (wrapping F.relu, ...).
+"""Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax (wrapping F.relu, ...).
 
 `inplace` is accepted for compatibility with PyTorch code (nn.ReLU(True)) and
 shown in the repr, but minigan always computes a new tensor: the result is the
 same, and autograd never has to worry about a value changing under it.
 """
+import warnings
+
 from .. import functional as F
 from .module import Module
 
@@ -49,3 +51,42 @@ class Sigmoid(Module):
 
     def forward(self, x):
         return F.sigmoid(x)
+
+
+def _softmax_dim(name, ndim):
+    """PyTorch's legacy choice when no dim is given (with its warning): 0 for 0-, 1- and
+    3-d inputs, 1 otherwise (the class axis of (N, C) and (N, C, H, W))."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    """y = exp(x) / sum(exp(x)) along `dim`: probabilities that sum to 1 (F.softmax)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        dim = self.dim if self.dim is not None else _softmax_dim("softmax", x.ndim)
+        return F.softmax(x, dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """y = x - logsumexp(x) along `dim`: log-probabilities, stable (F.log_softmax);
+    the input NLLLoss expects."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        dim = self.dim if self.dim is not None else _softmax_dim("log_softmax", x.ndim)
+        return F.log_softmax(x, dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

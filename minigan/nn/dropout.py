@@ -1,4 +1,5 @@
-"""`Dropout`: zero each element with probability p while training (F.dropout)."""
+"""`Dropout` and `Dropout2d`: zero elements (or whole channels) with probability p
+while training (F.dropout, F.dropout2d)."""
 from .. import functional as F
 from .module import Module
 
@@ -20,3 +21,13 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Training: zero each whole channel x[n, c] of an (N, C, H, W) input with
+    probability p and scale the rest by 1 / (1 - p) (F.dropout2d); neighbouring pixels
+    of a feature map are correlated, so dropping single pixels would barely regularise.
+    Evaluation: the identity."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)

@@ -15,6 +15,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .. import _device
 from .. import backend as _backend
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -366,21 +367,32 @@ class Module:
 
     def to(self, target):
         """model.to('strict' | 'numpy' | 'cupy') moves every parameter and buffer to
-        that backend; model.to(mg.float64) casts the floating ones. In place: the
-        same Parameter objects now hold the moved arrays. Returns self."""
-        if isinstance(target, str) and target in _backend.BACKENDS:
-            dest = _backend.get_backend(target)
+        that backend ('cpu' and 'cuda' are PyTorch's names for numpy and cupy);
+        model.to(mg.float64) casts the floating ones. In place: the same Parameter
+        objects now hold the moved arrays. Returns self."""
+        name = _device.backend_name(target)
+        if name is not None:
+            dest = _backend.get_backend(name)
             return self._apply_to_arrays(lambda array: _move(array, dest))
         try:
             dtype = np.dtype(target)
         except TypeError:
             raise ValueError(
-                f"to: expected a backend name ({', '.join(_backend.BACKENDS)}) or a floating "
+                f"to: expected a device ('cpu', 'cuda'), a backend name "
+                f"({', '.join(_backend.BACKENDS)}) or a floating "
                 f"dtype, got {target!r}") from None
         if dtype.kind != "f":
             raise TypeError(f"to: only floating dtypes are accepted, got {dtype}")
         return self._apply_to_arrays(lambda array: array.astype(dtype, copy=False),
                                      floating_only=True)
+
+    def cpu(self):
+        """Move to the numpy backend (PyTorch's "cpu"). Returns self."""
+        return self.to("cpu")
+
+    def cuda(self):
+        """Move to the cupy backend (PyTorch's "cuda", a GPU). Returns self."""
+        return self.to("cuda")
 
     def double(self):
         """Cast floating parameters and buffers to float64 (for gradient checks)."""

@@ -27,6 +27,7 @@ import sys
 import numpy as np
 
 import minigan as mg
+from minigan._device import choose_backend
 from minigan.backend import get_backend
 from minigan.data.mnist import ChecksumError, DataNotFoundError
 from minigan.gan.options import positive_float, positive_int, unit_interval
@@ -82,9 +83,12 @@ def build_parser(model_cls):
                        help="latent size")
     train.add_argument("--seed", type=int, default=defaults["seed"],
                        help="seeds the weights, the data order and every random draw")
-    train.add_argument("--backend", choices=("numpy", "cupy", "strict"),
-                       default=defaults["backend"],
-                       help="numpy (CPU), cupy (NVIDIA GPU) or strict (CPU, checked like a GPU)")
+    train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                       help="PyTorch's names: cuda is --backend cupy, cpu is numpy (or "
+                            "strict); auto: cuda when CuPy finds a GPU, unless --backend says")
+    train.add_argument("--backend", choices=("numpy", "cupy", "strict"), default=None,
+                       help="numpy (CPU), cupy (NVIDIA GPU) or strict (CPU, checked like a "
+                            "GPU); none given: from --device (they must agree)")
     train.add_argument("--data", default=None,
                        help="folder with the MNIST files (none given: $MINIGAN_DATA, the "
                             "cache, or download)")
@@ -187,6 +191,12 @@ def main(model_cls, argv=None):
 def _run(model_cls, parser, args, given):
     try:
         _check_combinations(args)
+        try:
+            args.backend = choose_backend(args.device, args.backend)
+        except ValueError as error:  # --device cuda without a GPU, or disagreeing options
+            raise OptionError(str(error)) from None
+        if "device" in given and args.device != "auto":
+            given = given | {"backend"}  # so a resume checks it against the checkpoint's
         try:
             get_backend(args.backend)  # loads it (CuPy) without switching to it yet
         except (ImportError, RuntimeError) as error:  # no CuPy, or no GPU for it

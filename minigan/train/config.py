@@ -27,7 +27,7 @@ import tempfile
 
 SCHEDULE = frozenset({"epochs", "max_steps", "no_eval", "eval_samples", "sample_every"})
 INVOCATION = frozenset({"out", "resume", "overwrite", "checkpoint", "data", "generate", "nice",
-                        "interpolate", "digit", "help", "textbook"})
+                        "interpolate", "digit", "help", "textbook", "device"})
 
 # What a training run writes into --out (trainer.py, cli.py): what --overwrite replaces.
 RUN_FILES = ("checkpoint.npz", "log.jsonl", "progress.gif", "losses.png", "quality.json",
