@@ -33,8 +33,9 @@ COMMON_DEFAULTS = {
 def build_parser(model_cls):
     defaults = {**COMMON_DEFAULTS, **model_cls.defaults}
     p = argparse.ArgumentParser(
-        prog=f"mnist_{model_cls.name}.py",
-        description=f"Train {model_cls.name.upper()} on MNIST, or sample from a trained one.",
+        prog=model_cls.program or f"mnist_{model_cls.name}.py",
+        description=(model_cls.description
+                     or f"Train {model_cls.name.upper()} on MNIST, or sample from a trained one."),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train = p.add_argument_group("training")
     train.add_argument("--epochs", type=int, default=defaults["epochs"])
@@ -109,8 +110,13 @@ def main(model_cls, argv=None):
 
 def _train(model_cls, config):
     model = model_cls(config)
-    steps = Trainer(model, config).fit()
-    if not config["no_eval"]:
+    try:
+        dataset = model.make_dataset()
+    except (OSError, ValueError, RuntimeError) as error:  # no such folder, a corrupt file, no MNIST
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    steps = Trainer(model, config, dataset=dataset).fit()
+    if not config["no_eval"] and model.mnist_quality_report:
         _report_quality(model, config)
     return 0 if steps else 1
 

@@ -15,7 +15,7 @@ import sys
 import time
 
 import minigan as mg
-from minigan.data import MNIST, DataLoader, Subset
+from minigan.data import DataLoader, Subset
 from minigan.viz import plot_losses, save_gif, save_grid
 
 from .checkpoint import load_checkpoint, restore, save_checkpoint
@@ -30,8 +30,9 @@ class TrainingDiverged(RuntimeError):
 
 
 class Trainer:
-    def __init__(self, model, config, stream=None):
+    def __init__(self, model, config, stream=None, dataset=None):
         self.model = model
+        self.dataset = dataset  # the training set; None: model.make_dataset()
         self.config = config
         self.out = config["out"]
         self.stream = stream if stream is not None else sys.stderr
@@ -45,7 +46,7 @@ class Trainer:
         """Train for config['epochs'] epochs (or config['max_steps'] steps in all)."""
         config, model = self.config, self.model
         os.makedirs(os.path.join(self.out, "samples"), exist_ok=True)
-        dataset = MNIST(root=config.get("data"), train=True)
+        dataset = self.dataset if self.dataset is not None else model.make_dataset()
         if config.get("train_size"):
             dataset = Subset(dataset, range(min(config["train_size"], len(dataset))))
         loader = DataLoader(dataset, batch_size=config["batch_size"], shuffle=True,
@@ -127,4 +128,4 @@ class Trainer:
                         if f.startswith("epoch_") and f.endswith(".png"))
         save_gif(frames, os.path.join(self.out, "progress.gif"))
         plot_losses(read_steplog(self.log_path), os.path.join(self.out, "losses.png"),
-                    keys=model.plot_keys, title=f"{model.name} on MNIST")
+                    keys=model.plot_keys, title=f"{model.name} on {model.dataset_name}")
