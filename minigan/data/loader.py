@@ -171,8 +171,8 @@ def _dataset_arrays(dataset):
     name = type(dataset).__name__
     if not callable(getattr(dataset, "arrays", None)):
         raise TypeError(
-            f"DataLoader: expected a dataset with a method arrays() returning (images, labels), "
-            f"got a {name} without one"
+            f"DataLoader: expected a dataset with a method arrays() returning (images, labels) "
+            f"(such as MNIST or ImageFolder) or a TensorDataset, got a {name} without one"
         )
     images, labels = dataset.arrays()
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim not in (3, 4):

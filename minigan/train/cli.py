@@ -60,6 +60,9 @@ def build_parser(model_cls):
     train.add_argument("--no-eval", action="store_true",
                        help="skip the quality report at the end of training")
     train.add_argument("--eval-samples", type=int, default=10000)
+    train.add_argument("--retrain-evaluator", action="store_true",
+                       help="judge samples with your own MNIST classifier (trained once, a few "
+                            "minutes, and cached) instead of the one shipped with minigan")
     gen = p.add_argument_group("generation (from a checkpoint, no training)")
     gen.add_argument("--generate", type=int, metavar="N", default=None,
                      help="write N samples to OUT/samples.npy and OUT/grid.png")
@@ -124,7 +127,8 @@ def _train(model_cls, config):
 def _report_quality(model, config):
     from .quality import evaluate_model
     print("evaluating samples with the project's MNIST classifier ...", file=sys.stderr)
-    results = evaluate_model(model, n=config["eval_samples"], data=config.get("data"))
+    results = evaluate_model(model, n=config["eval_samples"], data=config.get("data"),
+                             retrain=config.get("retrain_evaluator", False))
     for key, value in results.items():
         print(f"{key:>24}: {value:.4f}" if isinstance(value, float) else f"{key:>24}: {value}")
     with open(os.path.join(config["out"], "quality.json"), "w") as f:
