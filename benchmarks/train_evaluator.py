@@ -10,6 +10,7 @@ statistics, and writes the weights, their SHA-256 and a JSON record of this
 command. Every user's end-of-run report then judges samples with these weights.
 """
 import argparse
+import io
 import os
 import platform
 import sys
@@ -23,6 +24,20 @@ from minigan.metrics.classifier import (TARGET_ACCURACY, accuracy,  # noqa: E402
 from minigan.metrics.shipped import SHIPPED_PATH, round_weights, write_shipped  # noqa: E402
 
 
+class Tee:
+    """A stream that writes to `stream` and keeps a copy in `kept`."""
+
+    def __init__(self, stream):
+        self.stream, self.kept = stream, io.StringIO()
+
+    def write(self, text):
+        self.kept.write(text)
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
@@ -34,7 +49,9 @@ def main(argv=None):
 
     started = time.perf_counter()
     train_set, test_set = MNIST(args.data, train=True), MNIST(args.data, train=False)
-    classifier = train_classifier(train_set, test_set, max_epochs=args.max_epochs, seed=args.seed)
+    log = Tee(sys.stderr)  # the per-epoch lines, shown and kept for the record
+    classifier = train_classifier(train_set, test_set, max_epochs=args.max_epochs, seed=args.seed,
+                                  log=log)
     trained_accuracy = classifier.test_accuracy
     round_weights(classifier)
     classifier.test_accuracy = accuracy(classifier, test_set)
@@ -47,7 +64,8 @@ def main(argv=None):
         "float32_test_accuracy": trained_accuracy,
         "test_set_frechet_distance": classifier.test_set_frechet_distance,
         "training_seconds": round(seconds, 1),
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "machine": f"{platform.machine()} {_cpu_model()}".strip(),
+        "training_log": log.kept.getvalue().splitlines(),
     }
     digest = write_shipped(classifier, record, path)
     print(f"test accuracy {classifier.test_accuracy:.2%} with float16 weights "
@@ -57,6 +75,14 @@ def main(argv=None):
         print(f"warning: below the {TARGET_ACCURACY:.0%} aimed for", file=sys.stderr)
         return 1
     return 0
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor()
 
 
 if __name__ == "__main__":
