@@ -177,3 +177,14 @@ def test_tensor_dataset_batches_are_tuples_of_its_tensors_rows():
 def test_tensor_dataset_refuses_tensors_of_different_lengths():
     with pytest.raises(ValueError, match=r"same first dimension, got shapes \(3, 2\), \(4,\)"):
         TensorDataset(np.zeros((3, 2)), np.zeros(4))
+
+
+def test_transforms_and_the_loader_work_on_the_strict_backend_as_on_numpy(mnist_test, backend):
+    transform = T.Compose([T.RandomHorizontalFlip(p=1.0), T.ToTensor(), T.Normalize((0.5,), (0.5,)),
+                           T.CenterCrop(20), T.Resize(10)])
+    data = Subset(MNIST(train=False, download=False, transform=transform), range(6))
+    images, labels = next(iter(DataLoader(data, batch_size=6)))
+    assert images.shape == (6, 1, 10, 10) and labels.shape == (6,)
+    with mg.use_backend("numpy"):
+        expected = transform(mnist_test.images[:6, :, :, None]).numpy()
+    np.testing.assert_allclose(images.numpy(), expected, rtol=1e-6, atol=1e-6)

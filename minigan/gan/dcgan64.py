@@ -23,6 +23,7 @@ Other powers of two than 64 add or drop stride-2 layers (32: three, 128: five);
 at 64 the layers are exactly the paper's.
 """
 import math
+import os
 
 from minigan import nn
 from minigan.data import ImageFolder
@@ -103,7 +104,9 @@ class DCGAN64(DCGAN):
 
     @property
     def dataset_name(self):
-        return f"{self.config.get('data')}"
+        """The image folder's name, for the loss plot's title."""
+        data = self.config.get("data")
+        return os.path.basename(os.path.normpath(data)) if data else "images"
 
     def make_networks(self):
         c = self.config
