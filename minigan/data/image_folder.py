@@ -13,12 +13,13 @@ image_size x image_size (as CenterCrop). The result is one uint8 array
 The cache
 ---------
 Decoding tens of thousands of JPEGs takes minutes, so the array is also saved in
-minigan's cache folder, ~/.cache/minigan/image_folders/<key>.npz (never inside
+minigan's cache folder, ~/.cache/minigan/image_folders/<key>.npy (never inside
 the user's data folder, which may be read-only or shared). The key is a hash of
 the file list (relative names, sizes in bytes and modification times), the
 image size, the channels and this decoder's version: a second run on the same
 files loads the array in a moment; adding, removing, replacing or touching any
-file gives another key, so it is decoded again. The cache is written atomically.
+file gives another key, so it is decoded again. The cache is one plain .npy
+array (read without pickle), written atomically.
 """
 import hashlib
 import json
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-import minigan as mg
+from minigan._atomic import atomic_write
 from minigan.data.loader import images_to_float
 from minigan.data.mnist import cache_folder
 from minigan.data.transforms import center_crop_offsets, resized_shape
@@ -75,7 +76,7 @@ class ImageFolder:
         self.cache_path = None
         if cache_dir is not False:
             folder = cache_folder("image_folders") if cache_dir is None else Path(cache_dir)
-            self.cache_path = folder / f"{self._cache_key()}.npz"
+            self.cache_path = folder / f"{self._cache_key()}.npy"
         self.images = self._load()
 
     def arrays(self):
@@ -108,17 +109,19 @@ class ImageFolder:
     def _load(self):
         if self.cache_path is not None and self.cache_path.is_file():
             try:
-                images = mg.load(self.cache_path, as_numpy=True)["images"]
-                if images.shape == (len(self.samples), self.channels, self.image_size, self.image_size):
+                images = np.load(self.cache_path, allow_pickle=False)
+                if images.shape == (len(self.samples), self.channels, self.image_size, self.image_size) \
+                        and images.dtype == np.uint8:
                     return images
-            except (ValueError, KeyError, OSError):
+            except (ValueError, OSError, EOFError):
                 pass  # a damaged cache is decoded again and overwritten
         started = time.perf_counter()
         images = np.empty((len(self.samples), self.channels, self.image_size, self.image_size), np.uint8)
         for i, (path, _) in enumerate(self.samples):
             images[i] = decode_image(path, self.image_size, self.channels)
         if self.cache_path is not None:
-            mg.save({"images": images, "root": str(self.root)}, self.cache_path)
+            with atomic_write(self.cache_path) as f:
+                np.save(f, images, allow_pickle=False)
             if len(self.samples) >= 1000:
                 print(f"ImageFolder: decoded {len(self.samples)} images from {self.root} in "
                       f"{time.perf_counter() - started:.0f} s; cached in {self.cache_path}",
