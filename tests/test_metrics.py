@@ -495,3 +495,23 @@ def test_evaluate_program_prints_one_score_per_line(tiny_classifier, small_sets,
                           text=True, timeout=120)
     assert done.returncode == 2
     assert "error: evaluate_samples: expected float images" in done.stderr
+
+
+@pytest.mark.slow
+def test_train_evaluator_writes_weights_that_read_back_as_measured(small_sets, tmp_path, monkeypatch):
+    import importlib.util
+    train_set, test_set, _ = small_sets
+    spec = importlib.util.spec_from_file_location("train_evaluator", REPO / "benchmarks" / "train_evaluator.py")
+    program = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(program)
+    sets = {True: Subset(train_set, range(320)), False: Subset(test_set, range(200))}
+    monkeypatch.setattr(program, "MNIST", lambda root, train: sets[train])
+    program.main(["--max-epochs", "1", "--seed", "3", "--out", str(tmp_path)])  # 5 steps: below 99%
+    path = tmp_path / "mnist_classifier.npz"
+    record = json.loads((tmp_path / "mnist_classifier.json").read_text())
+    assert record["seed"] == 3 and record["command"].endswith("--max-epochs 1 --seed 3 --out " + str(tmp_path))
+    assert record["sha256"] == shipped.sha256_of(path) == shipped.expected_sha256(path)
+    assert len(record["training_log"]) == 1 and "epoch 1/1" in record["training_log"][0]
+    loaded = shipped.read_shipped(path)
+    assert loaded.test_accuracy == record["test_accuracy"]
+    assert classifier_module.accuracy(loaded, sets[False]) == loaded.test_accuracy  # what was measured
