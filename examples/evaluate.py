@@ -5,9 +5,10 @@
     python examples/evaluate.py runs/cgan/samples.npy runs/cgan/labels.npy
 
 Prints one score per line (Fréchet distance, Inception Score, class coverage,
-and conditional accuracy when labels are given). The first run trains the
-MNIST classifier the scores use and caches it (a few minutes on a CPU). The
-scores are defined in minigan/metrics.
+and conditional accuracy when labels are given), judged by the MNIST
+classifier shipped with minigan; --retrain-evaluator uses your own instead,
+trained once (a few minutes on a CPU) and cached. The scores are defined in
+minigan/metrics.
 """
 import argparse
 import sys
@@ -27,6 +28,9 @@ def main(argv=None):
     parser.add_argument("--data", default=None,
                         help="folder with the MNIST files, if the classifier must be trained "
                              "(default: $MINIGAN_DATA, the cache, or download)")
+    parser.add_argument("--retrain-evaluator", action="store_true",
+                        help="use your own MNIST classifier (trained once and cached, printing its "
+                             "test accuracy) instead of the shipped one")
     parser.add_argument("--backend", choices=("numpy", "cupy", "strict"), default="numpy")
     args = parser.parse_args(argv)
 
@@ -34,7 +38,7 @@ def main(argv=None):
     try:
         images = np.load(args.samples)
         labels = None if args.labels is None else np.load(args.labels)
-        results = evaluate_samples(images, labels, data=args.data)
+        results = evaluate_samples(images, labels, data=args.data, retrain=args.retrain_evaluator)
     except (OSError, TypeError, ValueError) as error:  # a missing file, or bad contents
         print(f"error: {error}", file=sys.stderr)
         return 2

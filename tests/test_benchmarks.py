@@ -109,3 +109,17 @@ def test_bench_dcgan_profile_prints_the_top_functions_by_own_time(monkeypatch, c
     header, table = out.split("filename:lineno(function)")
     rows = [line for line in table.splitlines() if line.strip()]
     assert "tottime" in header and len(rows) == 15  # the top 15 of many more functions
+
+
+@pytest.mark.torch
+def test_bench_dcgan64_steps_the_papers_networks_from_the_same_weights_as_torchs_example(
+        torch, monkeypatch, tmp_path):
+    bench = load("bench_dcgan64", monkeypatch)
+    path = tmp_path / "dcgan64.json"
+    result = bench.main(TINY + ["--ngf", "4", "--ndf", "4", "--json", str(path)])
+    assert json.loads(path.read_text()) == json.loads(json.dumps(result))
+    row = result["row"]
+    assert (row["model"], row["ngf"], row["ndf"], row["nc"], row["batch_size"]) == ("dcgan64", 4, 4, 3, 4)
+    assert row["first_step"]["max_abs_diff"] < 1e-4, row["first_step"]
+    for lib in ("minigan", "torch"):
+        assert row[lib]["ms_per_step"] > 0

@@ -447,3 +447,96 @@ def test_loader_rejects_float_images_and_mismatched_labels():
     expected = r"labels as an integer NumPy array of shape \(4,\), got int64 array of shape \(3,\)"
     with pytest.raises(TypeError, match=expected):
         DataLoader(dataset)
+
+
+@pytest.mark.parametrize("option, value", [
+    ("num_workers", 2), ("sampler", [0, 1]), ("batch_sampler", [[0, 1]]), ("collate_fn", list),
+    ("pin_memory", True), ("worker_init_fn", print), ("persistent_workers", True),
+])
+def test_loader_refuses_torch_options_it_does_not_have_in_one_line_naming_them(option, value):
+    with pytest.raises(ValueError) as error:
+        DataLoader(NumberedImages(4), **{option: value})
+    message = str(error.value)
+    assert message.startswith(f"DataLoader: {option}={value!r} is not supported (") and "\n" not in message
+
+
+def test_loader_accepts_torch_options_at_their_defaults_and_refuses_unknown_ones():
+    loader = DataLoader(NumberedImages(4), batch_size=2, num_workers=0, pin_memory=False,
+                        sampler=None, collate_fn=None)
+    assert len(loader) == 2
+    with pytest.raises(TypeError, match="unexpected keyword argument 'shufle'"):
+        DataLoader(NumberedImages(4), shufle=True)
+
+
+# --- Fashion-MNIST: the same verified IDX loader, its own checksums and mirror ---------------
+
+def fashion_cache(home):
+    return home / ".cache" / "minigan" / "fashion-mnist"
+
+
+def fake_fashion_split(folder, n=12, seed=0):
+    """A stand-in for Fashion-MNIST's test split: n random 28 x 28 pictures and labels, as
+    gzip'd IDX files, plus the (size, MD5) records that would verify them."""
+    import dataclasses
+    import hashlib
+
+    from minigan.data.mnist import FASHION_MNIST_FILES
+    rng = np.random.default_rng(seed)
+    contents = {"t10k-images-idx3-ubyte": write_idx(rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+                "t10k-labels-idx1-ubyte": write_idx(rng.integers(0, 10, n).astype(np.uint8))}
+    folder.mkdir(parents=True, exist_ok=True)
+    records = {}
+    for file in (FASHION_MNIST_FILES.test_images, FASHION_MNIST_FILES.test_labels):
+        content = contents[file.name]
+        (folder / (file.name + ".gz")).write_bytes(gzip.compress(content))
+        records[file.name] = dataclasses.replace(file, size=len(content),
+                                                 md5=hashlib.md5(content).hexdigest())
+    files = dataclasses.replace(FASHION_MNIST_FILES, test_images=records["t10k-images-idx3-ubyte"],
+                                test_labels=records["t10k-labels-idx1-ubyte"])
+    return files, contents
+
+
+def test_fashion_mnist_has_zalandos_sizes_checksums_mirror_and_classes():
+    from minigan.data import FashionMNIST
+    files = FashionMNIST.files
+    assert files.folder == "fashion-mnist"
+    assert files.mirrors == ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+    assert [(f.name, f.size, f.md5) for f in files.all_files()] == [
+        ("train-images-idx3-ubyte", 47_040_016, "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+        ("train-labels-idx1-ubyte", 60_008, "9018921c3c673c538a1fc5bad174d6f9"),
+        ("t10k-images-idx3-ubyte", 7_840_016, "8181f5470baa50b63fa0f6fddb340f0a"),
+        ("t10k-labels-idx1-ubyte", 10_008, "15d484375f8d13e6eb1aabb0c3f46965")]
+    assert FashionMNIST.classes[0] == "T-shirt/top" and FashionMNIST.classes[9] == "Ankle boot"
+
+
+def test_fashion_mnist_downloads_through_its_mirror_into_its_own_cache_folder(
+        monkeypatch, tmp_path, offline_with_empty_cache):
+    from minigan.data import FashionMNIST
+    files, contents = fake_fashion_split(tmp_path / "mirror")
+    monkeypatch.setattr(FashionMNIST, "files", files)
+    requested = serve_mirrors(monkeypatch, {files.mirrors[0]: tmp_path / "mirror"})
+    data = FashionMNIST(train=False)
+    assert requested == [files.mirrors[0] + name for name in TEST_FILES]
+    assert data.images.shape == (12, 28, 28) and data.images.dtype == np.uint8
+    np.testing.assert_array_equal(data.labels, read_idx(contents["t10k-labels-idx1-ubyte"]))
+    assert sorted(os.listdir(fashion_cache(offline_with_empty_cache))) == sorted(TEST_FILES)
+    assert not cache_folder(offline_with_empty_cache).exists()  # MNIST's folder is left alone
+    requested = serve_mirrors(monkeypatch, {})
+    assert len(FashionMNIST(train=False)) == 12 and requested == []  # the second time: the cache
+
+
+def test_fashion_mnist_refuses_mnists_files_served_in_its_place(monkeypatch, offline_with_empty_cache):
+    from minigan.data import FashionMNIST
+    mirror = FashionMNIST.files.mirrors[0]
+    serve_mirrors(monkeypatch, {mirror: MNIST_FOLDER})
+    with pytest.raises(RuntimeError, match="MD5 8181f5470baa50b63fa0f6fddb340f0a"):
+        FashionMNIST(train=False)
+    assert not fashion_cache(offline_with_empty_cache).exists() or \
+        os.listdir(fashion_cache(offline_with_empty_cache)) == []
+
+
+def test_fashion_mnist_offline_says_where_to_put_its_files(tmp_path):
+    from minigan.data import FashionMNIST
+    with pytest.raises(RuntimeError) as error:
+        FashionMNIST(root=tmp_path, train=False, download=False)
+    assert "fashion-mnist" in str(error.value) and "download=False" in str(error.value)

@@ -134,13 +134,13 @@ run = functools.partial(run_program, options=SMALL)
 @pytest.fixture
 def mnist_once(monkeypatch):
     """Decompressing MNIST takes most of a 3-step run: read it once for this file."""
-    import minigan.train.trainer as trainer
-    monkeypatch.setattr(trainer, "MNIST", _cached_mnist, raising=False)
+    import minigan.data
+    monkeypatch.setattr(minigan.data, "MNIST", _cached_mnist)  # GANModel.make_dataset reads it
 
 
 @functools.lru_cache(maxsize=None)
 def _cached_mnist(root=None, train=True, download=True):
-    from minigan.data import MNIST
+    from minigan.data.mnist import MNIST
     return MNIST(root=root, train=train, download=download)
 
 ALL_MODELS = [GAN, DCGAN, CGAN, ACGAN, InfoGAN, WGAN, WGANGP, EBGAN, LAPGAN, VAE, CVAE, CVAEGAN]

@@ -8,10 +8,19 @@ A dataset the loader can read has a method `arrays()` returning
     images  uint8, (N, H, W) or (N, C, H, W), pixel values 0..255
     labels  integers, (N,)
 
-(`minigan.data.MNIST` is one.) The loader takes a whole batch at once by
-fancy-indexing these arrays with the batch's indices, so no Python code runs
-per example; the only per-batch work is one gather, one conversion to float32
-and one move to the backend.
+(`minigan.data.MNIST`, `FashionMNIST` and `ImageFolder` are such datasets.)
+The loader takes a whole batch at once by fancy-indexing these arrays with the
+batch's indices, so no Python code runs per example; the only per-batch work
+is one gather, one conversion to float32 in [-1, 1] and one move to the backend.
+
+A dataset with a `transform` (torchvision's `transform=` argument, see
+minigan.data.transforms) gets its batch as uint8 (B, H, W, C), the HWC layout
+torchvision's transforms see, and the loader serves what the transform returns
+(e.g. ToTensor's float (B, C, H, W) in [0, 1]); the transform runs once per
+batch, vectorized. Without one, the fast path above serves [-1, 1] floats.
+
+A dataset with a method `columns()` (`TensorDataset`) is served as it is: each
+batch is a tuple of Tensors, one per column, gathered from the column arrays.
 
 Shuffling
 ---------
@@ -46,6 +55,28 @@ def images_to_float(images):
     return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
 
 
+# torch.utils.data.DataLoader's options that this loader does not have, and why a
+# script that passes them should hear about it rather than have them ignored.
+UNSUPPORTED = {
+    "sampler": "shuffle=True or a Subset gives the orders it serves",
+    "batch_sampler": "batches are consecutive slices of the (shuffled) order",
+    "num_workers": "batches are gathered in the main process, one vectorized indexing each",
+    "collate_fn": "batches are gathered from the dataset's arrays, never collated from examples",
+    "pin_memory": "arrays move to the backend directly",
+    "timeout": "there are no worker processes to wait for",
+    "worker_init_fn": "there are no worker processes",
+    "multiprocessing_context": "there are no worker processes",
+    "generator": "the order comes from seed= and the epoch",
+    "prefetch_factor": "there are no worker processes",
+    "persistent_workers": "there are no worker processes",
+    "pin_memory_device": "arrays move to the backend directly",
+}
+_HARMLESS = {"num_workers": 0, "pin_memory": False, "timeout": 0, "persistent_workers": False,
+             "sampler": None, "batch_sampler": None, "collate_fn": None, "worker_init_fn": None,
+             "multiprocessing_context": None, "generator": None, "prefetch_factor": None,
+             "pin_memory_device": ""}
+
+
 class DataLoader:
     """Iterate over a dataset in batches of (images, labels) Tensors.
 
@@ -54,14 +85,25 @@ class DataLoader:
 
     Each batch is `(images, labels)`: images float32 (B, C, H, W) in [-1, 1]
     (a channel axis C = 1 is added to (N, H, W) images), labels int64 (B,), both
-    on the current backend. The last batch is smaller when batch_size does not
+    on the current backend; or, for a dataset with a transform, what the
+    transform makes of the uint8 (B, H, W, C) batch; or, for a TensorDataset,
+    one Tensor per column. The last batch is smaller when batch_size does not
     divide N, unless drop_last=True drops it. len(loader) is the number of batches.
     num_replicas, rank: serve only rank's shard of each global batch of
     num_replicas * batch_size examples (see "Sharding" above).
+
+    torch's other options (num_workers, sampler, collate_fn, ...) are refused
+    with one line naming the option, unless given their default value
+    (num_workers=0, pin_memory=False, sampler=None ...), which means what it says.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=0,
-                 num_replicas=1, rank=0):
+                 num_replicas=1, rank=0, **options):
+        for name, value in options.items():
+            if name not in UNSUPPORTED:
+                raise TypeError(f"DataLoader: unexpected keyword argument {name!r}")
+            if not _is_default(name, value):
+                raise ValueError(f"DataLoader: {name}={value!r} is not supported ({UNSUPPORTED[name]})")
         _check_integer("batch_size", batch_size, minimum=1)
         _check_bool("shuffle", shuffle)
         _check_bool("drop_last", drop_last)
@@ -72,7 +114,13 @@ class DataLoader:
             raise ValueError(f"DataLoader: expected rank in 0..{num_replicas - 1} for "
                              f"num_replicas={num_replicas}, got {rank}")
         self.dataset = dataset
-        self.images, self.labels = _dataset_arrays(dataset)
+        self.columns = None
+        if callable(getattr(dataset, "columns", None)):
+            self.columns = tuple(dataset.columns())
+            self.images, self.labels = None, self.columns[0]
+        else:
+            self.images, self.labels = _dataset_arrays(dataset)
+        self.transform = getattr(dataset, "transform", None)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
@@ -121,11 +169,18 @@ class DataLoader:
 
         for k in range(len(self)):
             indices = self.batch_indices(order, k)
+            if self.columns is not None:
+                yield tuple(minigan.tensor(column[indices]) for column in self.columns)
+                continue
+            labels = minigan.tensor(self.labels[indices].astype(np.int64))
+            if self.transform is not None:
+                images = self.transform(channels_last(self.images[indices]))
+                yield (images if isinstance(images, minigan.Tensor) else minigan.tensor(images)), labels
+                continue
             images = images_to_float(self.images[indices])
             if images.ndim == 3:
                 images = images[:, None]
-            labels = self.labels[indices].astype(np.int64)
-            yield minigan.tensor(images), minigan.tensor(labels)
+            yield minigan.tensor(images), labels
 
     def __repr__(self):
         return (
@@ -136,13 +191,24 @@ class DataLoader:
         )
 
 
+def channels_last(images):
+    """uint8 (N, H, W) or (N, C, H, W) -> (N, H, W, C): the HWC layout torchvision's
+    transforms take (a view, no copy)."""
+    return images[..., None] if images.ndim == 3 else np.moveaxis(images, 1, -1)
+
+
+def _is_default(name, value):
+    default = _HARMLESS[name]
+    return type(value) is type(default) and value == default
+
+
 def _dataset_arrays(dataset):
     """Fetch (images, labels) from a dataset following the protocol, checking them."""
     name = type(dataset).__name__
     if not callable(getattr(dataset, "arrays", None)):
         raise TypeError(
-            f"DataLoader: expected a dataset with a method arrays() returning (images, labels), "
-            f"got a {name} without one"
+            f"DataLoader: expected a dataset with a method arrays() returning (images, labels) "
+            f"(such as MNIST or ImageFolder) or a TensorDataset, got a {name} without one"
         )
     images, labels = dataset.arrays()
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim not in (3, 4):

@@ -1,4 +1,5 @@
-"""MNIST: 70,000 handwritten digits, 28 x 28 grey pixels, found locally or downloaded.
+"""MNIST (70,000 handwritten digits) and Fashion-MNIST (70,000 clothes), 28 x 28 grey
+pixels, found locally or downloaded.
 
 Where the files are looked for, in order (each folder, then its `mnist/` subfolder):
 
@@ -6,6 +7,9 @@ Where the files are looked for, in order (each folder, then its `mnist/` subfold
        environment variable MINIGAN_DATA (a folder asked for by name is not
        second-guessed by the environment)
     2. ~/.cache/minigan/mnist          (where downloads are saved)
+
+(`fashion-mnist/` in place of `mnist/` for FashionMNIST, whose files have the
+same names as MNIST's.)
 
 A file may be gzip-compressed (`train-images-idx3-ubyte.gz`) or not
 (`train-images-idx3-ubyte`). Every file is checked against the size and MD5 of
@@ -86,25 +90,49 @@ MNIST_FILES = IdxDatasetFiles(
     test_labels=IdxFile("t10k-labels-idx1-ubyte", 10_008, "27ae3e4e09519cfbb04c329615203637"),
 )
 
+# Zalando's Fashion-MNIST (github.com/zalandoresearch/fashion-mnist). Its README
+# lists the MD5s of the .gz files (8d4fb7e6..., 25c81989..., bef4ecab..., bb300cfd...);
+# these are the MD5s of the decompressed files, which do not depend on how a
+# mirror compressed them, as published beside those in torchvision-style loaders.
+FASHION_MNIST_FILES = IdxDatasetFiles(
+    folder="fashion-mnist",
+    mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+    train_images=IdxFile("train-images-idx3-ubyte", 47_040_016, "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+    train_labels=IdxFile("train-labels-idx1-ubyte", 60_008, "9018921c3c673c538a1fc5bad174d6f9"),
+    test_images=IdxFile("t10k-images-idx3-ubyte", 7_840_016, "8181f5470baa50b63fa0f6fddb340f0a"),
+    test_labels=IdxFile("t10k-labels-idx1-ubyte", 10_008, "15d484375f8d13e6eb1aabb0c3f46965"),
+)
+
 
 class MNIST:
     """The MNIST training set (60,000 digits) or test set (10,000 digits).
 
-    MNIST(root=None, train=True, download=True)
+    MNIST(root=None, train=True, transform=None, download=True)
 
     images  uint8 (N, 28, 28), pixel values 0..255 (kept as uint8: 47 MB, not 188 MB of float32)
     labels  int64 (N,), digits 0..9
     dataset[i] -> (float32 image (1, 28, 28) in [-1, 1] as x / 127.5 - 1, int label)
+
+    transform: as torchvision's, a callable taking the uint8 image as (28, 28, 1)
+    HWC (what ToTensor expects), e.g. transforms.Compose([ToTensor(), Normalize(...)]);
+    dataset[i] is then (transform(image), label), and DataLoader applies it to
+    each batch (B, 28, 28, 1) at once. Without one, batches are [-1, 1] floats.
 
     Raises ChecksumError for a corrupt file, and DataNotFoundError (a RuntimeError),
     saying where to put the files, when they are neither found nor downloadable.
     """
 
     files = MNIST_FILES
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
+               "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
 
-    def __init__(self, root=None, train=True, download=True):
+    def __init__(self, root=None, train=True, transform=None, download=True):
+        if transform is not None and not callable(transform):
+            raise TypeError(f"{type(self).__name__}: expected transform to be callable, "
+                            f"got a {type(transform).__name__}")
         self.root = root
         self.train = train
+        self.transform = transform
         images_file, labels_file = self.files.split(train)
         folders = search_folders(root, self.files.folder)
         self.images = read_idx(load_file(images_file, folders, self.files, download))
@@ -119,11 +147,25 @@ class MNIST:
 
     def __getitem__(self, i):
         i = operator.index(i)  # one example; DataLoader takes batches through arrays()
+        if self.transform is not None:
+            return self.transform(self.images[i][:, :, None]), int(self.labels[i])
         return images_to_float(self.images[i][None]), int(self.labels[i])
 
     def __repr__(self):
         split = "train" if self.train else "test"
         return f"{type(self).__name__}({split}, {len(self)} images)"
+
+
+class FashionMNIST(MNIST):
+    """Zalando's Fashion-MNIST: 28 x 28 grey pictures of clothes in 10 classes, a drop-in
+    for MNIST (same sizes, same files, same IDX format), verified and downloaded the same way.
+
+    FashionMNIST(root=None, train=True, transform=None, download=True)
+    """
+
+    files = FASHION_MNIST_FILES
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
 def search_folders(root, folder):

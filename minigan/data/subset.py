@@ -18,3 +18,8 @@ class Subset:
 
     def __repr__(self):
         return f"Subset({self.dataset!r}, {len(self)} examples)"
+
+    @property
+    def transform(self):
+        """The dataset's transform, applied to the subset's batches too."""
+        return getattr(self.dataset, "transform", None)

@@ -6,6 +6,7 @@ Each model is one file on the `GANModel` base; the loop that trains them all is
     base.py        GANModel: what a model gives the training loop; the DCGAN initialisation
     losses.py      the adversarial losses (BCE, non-saturating, Wasserstein, gradient penalty)
     dcgan.py       the MNIST DCGAN (Radford et al. 2015)
+    dcgan64.py     the paper's 64x64 networks (PyTorch's DCGAN example), on an image folder
     cgan.py        its conditional version (Mirza & Osindero 2014)
     gan.py         Goodfellow's MLP GAN, minimax or non-saturating loss
     acgan.py, infogan.py, wgan.py, wgan_gp.py, ebgan.py, lapgan.py, vae.py, cvae_gan.py
@@ -27,3 +28,4 @@ from .ebgan import EBGAN
 from .lapgan import LAPGAN
 from .vae import VAE, CVAE
 from .cvae_gan import CVAEGAN
+from .dcgan64 import DCGAN64

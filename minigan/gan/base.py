@@ -15,6 +15,9 @@ To add a model, subclass GANModel and define:
     build(config)      make self.networks and self.optimizers
     train_step(real, labels, step) -> dict of float metrics (loss_d, loss_g, ...)
     generate(z, labels=None) -> images in [-1, 1], shape (N, 1, 28, 28)
+
+and, for a model trained on other data than MNIST's training set, make_dataset()
+(DCGAN64 reads an image folder) and mnist_quality_report = False.
 """
 import numpy as np
 
@@ -36,6 +39,10 @@ class GANModel:
     learning_rates = {"lr": None}
     plot_keys = ("loss_d", "loss_g")
     progress_keys = ("loss_d", "loss_g", "D(x)", "D(G(z))")
+    program = None                 # the program's file name (default mnist_<name>.py)
+    description = None             # its --help line (default: "Train <NAME> on MNIST ...")
+    dataset_name = "MNIST"         # what the loss plot's title says it was trained on
+    mnist_quality_report = True    # end training with minigan.metrics' MNIST scores
 
     def __init__(self, config):
         self.config = dict(config)
@@ -75,6 +82,14 @@ class GANModel:
         """How real the discriminator finds each image (higher is more real), for --nice.
         Models without a discriminator return None."""
         return None
+
+    def make_dataset(self):
+        """The training set the shared loop draws batches from: MNIST's 60,000 digits
+        (from --data, $MINIGAN_DATA, the cache or a download) unless a model says otherwise."""
+        from minigan.data import MNIST
+        data = self.config.get("data")
+        # A folder given is where the files are: no download into somewhere else.
+        return MNIST(root=data, train=True, download=data is None)
 
     # --- shared helpers ---------------------------------------------------------
     def sample_z(self, n):

@@ -1,6 +1,7 @@
 """Sample quality: how good are a GAN's digits, as judged by an MNIST classifier.
 
-    classifier.py  the MNIST CNN (written with minigan), trained once and cached
+    classifier.py  the MNIST CNN (written with minigan), its training, a retrained one's cache
+    shipped.py     the trained weights that ship in the package, checked by their SHA-256
     frechet.py     the Fréchet distance between two Gaussians of features (FID's formula)
     scores.py      Inception Score, class counts and coverage, conditional accuracy
     evaluate.py    all of them at once, for an array of samples

@@ -1,17 +1,24 @@
-"""The MNIST classifier that judges generated digits, trained once with minigan and cached.
+"""The MNIST classifier that judges generated digits: shipped with minigan, or retrained and cached.
 
 Every score in `minigan.metrics` looks at samples through this network: the
 Fréchet distance compares its 128-d penultimate features of generated and real
 digits, the Inception Score and class coverage read its class probabilities.
 
-    classifier = load_classifier()          # from the cache, or trained on first use
+    classifier = load_classifier()          # the weights shipped in the package (shipped.py)
+    classifier = load_classifier(retrain=True)  # your own: from the cache, or trained on first use
     classifier.features(x)                  # (N, 1, 28, 28) in [-1, 1] -> (N, 128)
     classifier(x)                           # -> logits (N, 10)
     classifier.test_accuracy                # measured on the 10,000 MNIST test digits
 
-The cache
----------
-`load_classifier` looks for `mnist_classifier.npz` in `cache_dir`, else in
+The shipped weights
+-------------------
+By default `load_classifier` reads the classifier that ships inside the package
+(minigan/metrics/mnist_classifier.npz, its SHA-256 verified; see shipped.py): no
+training, no MNIST files needed, and every user's scores on the same scale.
+
+The cache (retrain=True, the programs' --retrain-evaluator)
+----------------------------------------------------------
+`load_classifier(retrain=True)` looks for `mnist_classifier.npz` in `cache_dir`, else in
 $MINIGAN_CACHE, else in ~/.cache/minigan. When it is missing (or was written by
 an older format), the classifier is trained on MNIST (Adam in batches of 64,
 its learning rate halved each epoch, seeded; one progress line per epoch on
@@ -26,7 +33,8 @@ against, computed once:
                                           training digits to those statistics:
                                           what a perfect generator would score
 
-The file is a product of training, never part of the repository.
+The cached file is a product of training on the user's machine, never part of
+the repository (delete it to train anew).
 """
 import os
 import sys
@@ -238,17 +246,26 @@ def read_classifier(path):
     return classifier.eval()
 
 
-def load_classifier(data=None, cache_dir=None):
-    """The project's MNIST classifier: read from the cache, or trained and cached on first use.
+def load_classifier(data=None, cache_dir=None, retrain=False):
+    """The project's MNIST classifier.
 
+    retrain=False: the weights shipped in the package, their SHA-256 verified
+    (ChecksumError if they were changed); data and cache_dir are not used.
+    retrain=True: a classifier trained on this machine: read from the cache, or
+    trained and cached on first use, its test accuracy printed on stderr.
     data: the folder holding the MNIST files, used only when training
     (default: $MINIGAN_DATA, the cache, or a download; see minigan.data.MNIST).
     cache_dir: the cache folder (default $MINIGAN_CACHE, else ~/.cache/minigan).
     Training takes a few minutes on a CPU and prints one line per epoch on stderr.
     """
+    if not retrain:
+        from .shipped import read_shipped
+        return read_shipped()
     path = cache_path(cache_dir)
     classifier = read_classifier(path)
     if classifier is not None:
+        print(f"mnist classifier: your own, from {path}: test accuracy {classifier.test_accuracy:.2%} "
+              "(delete the file to train anew)", file=sys.stderr)
         return classifier
     print(f"mnist classifier: no usable {path}; training it once (a few minutes on a CPU)",
           file=sys.stderr, flush=True)

@@ -31,19 +31,21 @@ from .scores import class_counts, class_coverage, conditional_accuracy, inceptio
 NUM_CLASSES = 10
 
 
-def evaluate_samples(images, labels=None, data=None, classifier=None, batch_size=500):
+def evaluate_samples(images, labels=None, data=None, classifier=None, batch_size=500,
+                     retrain=False):
     """Score generated digits with the project's MNIST classifier.
 
     images: float NumPy array (or Tensor) (N, 1, 28, 28) with values in [-1, 1], N >= 2.
     labels: for a conditional generator, the int digits (N,) the samples were drawn for.
     data: the MNIST folder, needed only if the classifier must be trained first.
-    classifier: an MNISTClassifier with reference statistics (default: load_classifier(data)).
+    classifier: an MNISTClassifier with reference statistics (default: the shipped one,
+    or with retrain=True your own, load_classifier(data, retrain=True)).
     Returns the dict described in this module's docstring.
     """
     images = check_images(images)
     labels = check_labels(labels, len(images))
     if classifier is None:
-        classifier = load_classifier(data)
+        classifier = load_classifier(data, retrain=retrain)
     features, probabilities = classify(classifier, images, batch_size)
     predictions = probabilities.argmax(axis=1)
     mean, cov = feature_statistics(features)

@@ -61,10 +61,11 @@ def build_parser(model_cls):
     defaults = {**COMMON_DEFAULTS, **model_cls.defaults}
     uses = set(model_cls.common_options)
     p = Parser(
-        prog=f"mnist_{model_cls.name}.py",
-        description=f"Train {model_cls.name.upper()} on MNIST, or sample from a trained one. "
-                    "On --resume the options that define the run come from the checkpoint; "
-                    "--epochs, --max-steps, the learning rates and the evaluation may change.",
+        prog=model_cls.program or f"mnist_{model_cls.name}.py",
+        description=(model_cls.description
+                     or f"Train {model_cls.name.upper()} on MNIST, or sample from a trained one.")
+        + " On --resume the options that define the run come from the checkpoint; "
+          "--epochs, --max-steps, the learning rates and the evaluation may change.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train = p.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int, default=defaults["epochs"],
@@ -110,6 +111,9 @@ def build_parser(model_cls):
                             "checkpoint's --no-eval)")
     train.add_argument("--eval-samples", type=positive_int, default=10000,
                        help="samples the quality report scores")
+    train.add_argument("--retrain-evaluator", action="store_true",
+                       help="judge samples with your own MNIST classifier (trained once, a few "
+                            "minutes, and cached) instead of the one shipped with minigan")
     train.add_argument("--sample-every", type=_steps, default=SAMPLE_EVERY, metavar="N",
                        help="also draw the fixed-z grid (OUT/samples/step_NNNNNN.png) every N "
                             "steps, besides the start, every epoch's end and the last step; "
@@ -313,9 +317,13 @@ def _prepare_training(parser, model_cls, args, given):
 
 def _train(model_cls, config):
     model = model_cls(config)
-    trainer = Trainer(model, config)
+    try:
+        dataset = model.make_dataset()
+    except ValueError as error:  # a model's own data check (the 64x64 DCGAN needs --data)
+        raise OptionError(str(error)) from None
+    trainer = Trainer(model, config, dataset=dataset)
     steps = trainer.fit()
-    if not config["no_eval"] and trainer.writes:
+    if not config["no_eval"] and model.mnist_quality_report and trainer.writes:
         _report_quality(model, config)
     return 0 if steps else 1
 
@@ -323,7 +331,8 @@ def _train(model_cls, config):
 def _report_quality(model, config):
     from .quality import evaluate_model
     print("evaluating samples with the project's MNIST classifier ...", file=sys.stderr)
-    results = evaluate_model(model, n=config["eval_samples"], data=config.get("data"))
+    results = evaluate_model(model, n=config["eval_samples"], data=config.get("data"),
+                             retrain=config.get("retrain_evaluator", False))
     for key, value in results.items():
         print(f"{key:>24}: {value:.4f}" if isinstance(value, float) else f"{key:>24}: {value}")
     from minigan._atomic import atomic_write

@@ -25,7 +25,8 @@ import glob
 import os
 import tempfile
 
-SCHEDULE = frozenset({"epochs", "max_steps", "no_eval", "eval_samples", "sample_every"})
+SCHEDULE = frozenset({"epochs", "max_steps", "no_eval", "eval_samples", "sample_every",
+                      "retrain_evaluator"})
 INVOCATION = frozenset({"out", "resume", "overwrite", "checkpoint", "data", "generate", "nice",
                         "interpolate", "digit", "help", "textbook", "device"})
 

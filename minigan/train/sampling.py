@@ -5,7 +5,8 @@ import minigan as mg
 
 
 def generate_samples(model, n, labels=None, batch_size=500):
-    """n images (n, 1, 28, 28) float32 in [-1, 1], as a NumPy array, generator in eval mode.
+    """n images (n, C, H, W) float32 in [-1, 1] ((n, 1, 28, 28) for MNIST), as a NumPy
+    array, generator in eval mode.
 
     labels: an int array (n,) for conditional models (None otherwise).
     """

@@ -43,7 +43,7 @@ import time
 
 import minigan as mg
 from minigan._atomic import remove_stale_temporaries
-from minigan.data import MNIST, DataLoader, Subset
+from minigan.data import DataLoader, Subset
 from minigan.viz import plot_losses, save_gif, save_grid
 
 from .checkpoint import load_checkpoint, restore, save_checkpoint
@@ -70,8 +70,9 @@ class TrainingInterrupted(Exception):
 
 
 class Trainer:
-    def __init__(self, model, config, stream=None):
+    def __init__(self, model, config, stream=None, dataset=None):
         self.model = model
+        self.dataset = dataset  # the training set; None: model.make_dataset()
         self.config = config
         self.out = config["out"]
         self.samples = os.path.join(self.out, "samples")
@@ -114,8 +115,7 @@ class Trainer:
     def _fit(self, config, model):
         if self.writes:
             self._remove_stale_temporaries()
-        # A folder given is where the files are: no download into somewhere else.
-        dataset = MNIST(root=config.get("data"), train=True, download=config.get("data") is None)
+        dataset = self.dataset if self.dataset is not None else model.make_dataset()
         if config.get("train_size"):
             dataset = Subset(dataset, range(min(config["train_size"], len(dataset))))
         loader = self._loader(dataset)
@@ -244,7 +244,7 @@ class Trainer:
         frames = [path for _, path in self._grids()]
         save_gif(frames, os.path.join(self.out, "progress.gif"))
         plot_losses(read_steplog(self.log_path), os.path.join(self.out, "losses.png"),
-                    keys=model.plot_keys, title=f"{model.name} on MNIST")
+                    keys=model.plot_keys, title=f"{model.name} on {model.dataset_name}")
 
     def _grids(self):
         """[(step, path)] of every grid in OUT/samples, in step order (an epoch's grid
