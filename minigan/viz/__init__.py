@@ -1,9 +1,11 @@
 """Pictures: everything minigan draws, from arrays it is given (it knows no model).
 
     images.py   make_grid, save_grid (a PNG of many images), save_gif (an animation of PNGs)
+    layout.py   make_layout, save_layout (rows of images with gaps), scale_each (per-image contrast)
     plot.py     plot_losses: the loss curves of a step log, as a PNG (Pillow only)
 """
 from .images import make_grid, save_gif, save_grid
+from .layout import make_layout, save_layout, scale_each
 from .plot import moving_average, nice_ticks, plot_losses
 
-__all__ = ["make_grid", "save_grid", "save_gif", "plot_losses", "moving_average", "nice_ticks"]
+__all__ = ["make_grid", "save_grid", "save_gif", "make_layout", "save_layout", "scale_each", "plot_losses", "moving_average", "nice_ticks"]
