@@ -53,11 +53,21 @@ def concept_groups(described, attribute, digit, quantile=0.25, min_confidence=0.
     of `attribute`, and the median of the attribute over the confident `digit`s."""
     rows = np.flatnonzero((described["digit"] == digit) & (described["confidence"] >= min_confidence))
     values = described[attribute][rows]
-    if len(rows) < 8:
+    if len(rows) < 2:
         raise ValueError(f"arithmetic: only {len(rows)} confident samples of digit {digit}; "
                          "draw more (--samples) or train the generator longer")
     low, high = np.quantile(values, [quantile, 1 - quantile])
     return rows[values >= high], rows[values <= low], float(np.median(values))
+
+
+def parse_task(text):
+    """"thickness:3:7" -> ("thickness", 3, 7), with one clear error for anything else."""
+    parts = text.split(":")
+    if (len(parts) != 3 or parts[0] not in ATTRIBUTES or not all(p.isdigit() and int(p) < 10
+                                                                for p in parts[1:])):
+        raise ValueError(f"expected a task ATTRIBUTE:SOURCE:TARGET with ATTRIBUTE one of "
+                         f"{', '.join(ATTRIBUTES)} and digits 0-9 (thickness:3:7), got {text!r}")
+    return parts[0], int(parts[1]), int(parts[2])
 
 
 def task_name(attribute, source, target):
@@ -88,6 +98,10 @@ def arithmetic_experiment(G, classifier, z_dim, tasks=TASKS, n_samples=5000, dra
         high_s, low_s, _ = concept_groups(described, attribute, source, quantile, min_confidence)
         _, low_t, median_t = concept_groups(described, attribute, target, quantile, min_confidence)
         groups = (high_s, low_s, low_t)
+        if min(len(g) for g in groups) < max(exemplars):
+            raise ValueError(f"arithmetic: {task_name(attribute, source, target)} has concepts of "
+                             f"{[len(g) for g in groups]} samples, fewer than {max(exemplars)} "
+                             "exemplars; draw more (--samples)")
         by_k = {}
         for k in exemplars:
             picks = [np.stack([rng.choice(g, k, replace=False) for _ in range(draws)]) for g in groups]

@@ -63,6 +63,10 @@ def build_parser():
     a.add_argument("--draws", type=int, default=100, help="random exemplar draws per task")
     a.add_argument("--exemplars", type=int, nargs="+", default=[1, 3],
                    help="exemplars averaged per concept")
+    a.add_argument("--tasks", nargs="+", default=[":".join(map(str, t)) for t in arithmetic.TASKS],
+                   help="ATTRIBUTE:SOURCE:TARGET: high SOURCE - low SOURCE + low TARGET")
+    a.add_argument("--min-confidence", type=float, default=0.9,
+                   help="samples the classifier names with less probability are not used")
 
     fl = sub.add_parser("filters", help="filters, guided backprop, G's feature maps (fig. 4-5)", **kw)
     fl.add_argument("--digits", type=int, default=8, help="real test digits explained")
@@ -173,9 +177,11 @@ def report_features(r):
 
 def run_arithmetic(args, model, state, out):
     from minigan.metrics import load_classifier
+    tasks = [arithmetic.parse_task(t) for t in args.tasks]
     results, figures = arithmetic.arithmetic_experiment(
-        model.G, load_classifier(args.data), model.z_dim, n_samples=args.samples,
-        draws=args.draws, exemplars=tuple(args.exemplars), seed=args.seed)
+        model.G, load_classifier(args.data), model.z_dim, tasks=tasks, n_samples=args.samples,
+        draws=args.draws, exemplars=tuple(args.exemplars), min_confidence=args.min_confidence,
+        seed=args.seed)
     path = save_layout(arithmetic.figure_rows(figures), os.path.join(out, "arithmetic.png"))
     return results, [path]
 
