@@ -14,7 +14,7 @@ import pytest
 
 import minigan as mg
 import minigan.functional as F
-from minigan.analysis import (GuidedLeakyReLU, discriminator_activations, enclosed_background,
+from minigan.analysis import (GuidedLeakyReLU, random_dcgan, discriminator_activations, enclosed_background,
                               fit_logistic_regression, flatten_and_concatenate, generator_forward,
                               has_hole, label_draw, load_dcgan, pool_to_grid, slant, stroke_thickness)
 from minigan.analysis.arithmetic import concept_groups, describe, generate, parse_task
@@ -23,7 +23,7 @@ from minigan.analysis.forget import pixel_features
 from minigan.analysis.memorisation import nearest
 from minigan.gan import DCGAN
 
-from .helpers import needs_mnist, randn, run_program
+from .helpers import initial_weights, needs_mnist, randn, run_program
 
 SMALL = ["--batch-size", "8", "--train-size", "32", "--no-eval", "--z-dim", "16", "--epochs", "1"]
 
@@ -217,6 +217,14 @@ def test_discriminator_activations_are_each_conv_block_s_output(checkpoint):
         np.testing.assert_array_equal(second.numpy(), model.D.net[:5](x).numpy())
 
 
+def test_the_random_networks_are_the_weights_training_started_from(checkpoint):
+    _, state = load_dcgan(checkpoint)
+    start = initial_weights(DCGAN, state["config"])
+    random = random_dcgan(state["config"], state["config"]["seed"])
+    for k, v in random.D.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), start[f"D.{k}"])
+
+
 def test_dropping_feature_maps_zeroes_exactly_the_chosen_maps(checkpoint):
     model, _ = load_dcgan(checkpoint)
     z = mg.tensor(np.random.default_rng(0).standard_normal((4, 16)).astype(np.float32))
@@ -323,3 +331,15 @@ def test_a_missing_checkpoint_is_one_error_line(tmp_path, capsys):
     assert main(["walk", "--checkpoint", str(tmp_path / "none.npz")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no checkpoint at")
+
+
+@needs_mnist
+def test_features_with_several_label_counts_prints_one_object_for_each(checkpoint, tmp_path, capsys):
+    assert _run(checkpoint, tmp_path, "features", "--labels", "10", "200", "--draws", "1",
+                "--train-size", "300", "--holdout", "100", "--test-size", "50", "--cnn-steps", "0",
+                "--linear-steps", "10", "--json") == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r["labels"] for r in lines] == [10, 200] and lines[1]["labelled"] == 200
+    assert set(lines[0]["test_error"]) == {"d_features", "random_d", "pixels"}   # no CNN at 0 steps
+    assert (tmp_path / "paper" / "features_10.json").exists()
+    assert (tmp_path / "paper" / "features_200.json").exists()

@@ -47,8 +47,9 @@ def build_parser():
     kw = dict(parents=[common], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
     f = sub.add_parser("features", help="D's features with few labels (paper section 5.1)", **kw)
-    f.add_argument("--labels", type=int, default=1000,
-                   help="class-balanced training labels (60000: all 50,000 beside the held-out set)")
+    f.add_argument("--labels", type=int, nargs="+", default=[1000],
+                   help="class-balanced training labels (60000: all 50,000 beside the held-out "
+                        "set); several values share one feature extraction")
     f.add_argument("--draws", type=int, default=3, help="label draws to average over")
     f.add_argument("--holdout", type=int, default=10_000,
                    help="training images held out to choose the regularisation")
@@ -99,7 +100,9 @@ def _positive(parser, args, names):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    _positive(parser, args, ("labels", "draws", "holdout", "train_size", "test_size", "linear_steps",
+    if any(n < 1 for n in getattr(args, "labels", [1])):
+        parser.error(f"--labels must all be at least 1, got {args.labels}")
+    _positive(parser, args, ("draws", "holdout", "train_size", "test_size", "linear_steps",
                              "samples", "digits", "features", "z", "train_samples", "test_samples",
                              "rows", "steps", "show"))
     if getattr(args, "cnn_steps", 0) < 0:
@@ -117,15 +120,20 @@ def main(argv=None):
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    results = {**results, "checkpoint_epoch": int(state["epoch"]),
-               "seconds": round(time.perf_counter() - started, 1)}
-    name = args.experiment + (f"_{args.labels}" if args.experiment == "features" else "")
-    with atomic_write(os.path.join(out, name + ".json"), "w") as f:
-        json.dump(results, f, indent=1)
-    if args.json:
-        print(json.dumps(results))
-    else:
-        REPORTS[args.experiment](results)
+    seconds = round(time.perf_counter() - started, 1)
+    # features with several --labels gives one result per label count, each its own file
+    runs = results if isinstance(results, list) else [results]
+    for run in runs:
+        run.update({"checkpoint_epoch": int(state["epoch"]), "seconds": seconds})
+        name = args.experiment + (f"_{run['labels']}" if args.experiment == "features" else "")
+        with atomic_write(os.path.join(out, name + ".json"), "w") as f:
+            json.dump(run, f, indent=1)
+        written.append(os.path.join(out, name + ".json"))
+        if args.json:
+            print(json.dumps(run))
+        else:
+            REPORTS[args.experiment](run)
+    if not args.json:
         for path in written:
             print(f"wrote {path}")
     return 0
@@ -159,13 +167,18 @@ def run_features(args, model, state, out):
     sets["pixels"] = (train_x.reshape(len(train_x), -1), test_x.reshape(len(test_x), -1))
     extraction = time.perf_counter() - started
     _log(f"features: {sets['d_features'][0].shape[1]} per image from D, computed in {extraction:.0f} s")
-    results = features.feature_experiment(
-        sets, train_y, test_y, args.labels, train_x if args.cnn_steps else None, test_x,
-        draws=args.draws, holdout=args.holdout, cnn_steps=args.cnn_steps,
-        linear_steps=args.linear_steps, seed=args.seed, log=_log)
-    results["feature_size"] = int(sets["d_features"][0].shape[1])
-    results["seconds_features"] = round(extraction, 1)
-    return results, []
+    runs = []
+    for n_labels in args.labels:
+        started = time.perf_counter()
+        result = features.feature_experiment(
+            sets, train_y, test_y, n_labels, train_x if args.cnn_steps else None, test_x,
+            draws=args.draws, holdout=args.holdout, cnn_steps=args.cnn_steps,
+            linear_steps=args.linear_steps, seed=args.seed, log=_log)
+        result.update({"feature_size": int(sets["d_features"][0].shape[1]),
+                       "seconds_feature_extraction": round(extraction, 1),
+                       "seconds_classifiers": round(time.perf_counter() - started, 1)})
+        runs.append(result)
+    return runs if len(runs) > 1 else runs[0], []
 
 
 def report_features(r):

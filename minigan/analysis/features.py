@@ -154,7 +154,7 @@ def feature_experiment(features, train_labels, test_labels, n_labels, train_imag
     weight decay with the lowest held-out error, scored on the test rows. Each feature
     set is standardised with the statistics of all its training rows (no labels needed).
     Returns {"labels", "draws", "test_error": {name: mean}, "spread": {name: std},
-             "per_draw": {name: [errors]}, "weight_decay": {name: [chosen]}, "seconds": {...}}.
+             "per_draw": {name: [errors]}, "weight_decay": {name: [chosen]}, "seconds_by_classifier": {...}}.
     """
     errors, chosen, seconds = {}, {}, {}
     statistics = {name: standardisation(train) for name, (train, _) in features.items()}
@@ -188,5 +188,5 @@ def feature_experiment(features, train_labels, test_labels, n_labels, train_imag
         "spread": {k: float(np.std(v)) for k, v in errors.items()},
         "per_draw": {k: [float(e) for e in v] for k, v in errors.items()},
         "weight_decay": {k: [float(w) for w in v] for k, v in chosen.items()},
-        "seconds": {k: round(v, 1) for k, v in seconds.items()},
+        "seconds_by_classifier": {k: round(v, 1) for k, v in seconds.items()},
     }

@@ -8,4 +8,5 @@ from .images import make_grid, save_gif, save_grid
 from .layout import make_layout, save_layout, scale_each
 from .plot import moving_average, nice_ticks, plot_losses
 
-__all__ = ["make_grid", "save_grid", "save_gif", "make_layout", "save_layout", "scale_each", "plot_losses", "moving_average", "nice_ticks"]
+__all__ = ["make_grid", "save_grid", "save_gif", "make_layout", "save_layout", "scale_each",
+           "plot_losses", "moving_average", "nice_ticks"]
