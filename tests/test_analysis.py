@@ -303,13 +303,22 @@ def test_filters_writes_filters_guided_backprop_and_generator_maps(checkpoint, t
 def test_forget_measures_holes_before_and_after_dropping(checkpoint, tmp_path, capsys,
                                                         classifier_cache, monkeypatch):
     monkeypatch.setenv("MINIGAN_CACHE", str(classifier_cache))
+    # Four steps of training draw grey noise: at p > 0.5 half of it is ink, with specks of holes.
     assert _run(checkpoint, tmp_path, "forget", "--train-samples", "50", "--test-samples", "40",
-                "--json") == 0
+                "--ink-threshold", "0.5", "--json") == 0
     result = _printed_json(capsys)
     assert result["maps"] == 64 and result["dropped"] == len(result["dropped_maps"])
     for key in ("digits_before", "digits_after", "digits_random_drop"):
         assert len(result[key]) == 10 and np.isclose(sum(result[key]), 1)
     assert (tmp_path / "paper" / "forget.png").exists()
+    assert len(result["hole_rate_real_by_digit"]) == 10
+    assert result["hole_rate_real_by_digit"][8] > result["hole_rate_real_by_digit"][1]  # 8s loop, 1s not
+    assert _run(checkpoint, tmp_path, "forget", "--train-samples", "50", "--test-samples", "40",
+                "--ink-threshold", "0.5", "--max-dropped", "2", "--json") == 0
+    top = _printed_json(capsys)
+    assert top["dropped"] == min(2, result["dropped"])
+    assert set(top["dropped_maps"]) <= set(result["dropped_maps"])
+    assert (tmp_path / "paper" / "forget_top2.png").exists()
 
 
 @needs_mnist

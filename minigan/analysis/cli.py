@@ -77,6 +77,11 @@ def build_parser():
     fo = sub.add_parser("forget", help="drop G's hole feature maps (section 6.2)", **kw)
     fo.add_argument("--train-samples", type=int, default=1000, help="samples the detector learns from")
     fo.add_argument("--test-samples", type=int, default=2000, help="samples drawn with and without")
+    fo.add_argument("--ink-threshold", type=float, default=0.25,
+                    help="a pixel is ink when (x + 1) / 2 exceeds this (the hole labeller)")
+    fo.add_argument("--max-dropped", type=int, default=None,
+                    help="drop only the K maps with the largest positive weights (default: all "
+                         "positive ones, as the paper)")
 
     w = sub.add_parser("walk", help="latent walks (section 6.1)", **kw)
     w.add_argument("--rows", type=int, default=8)
@@ -104,7 +109,9 @@ def main(argv=None):
         parser.error(f"--labels must all be at least 1, got {args.labels}")
     _positive(parser, args, ("draws", "holdout", "train_size", "test_size", "linear_steps",
                              "samples", "digits", "features", "z", "train_samples", "test_samples",
-                             "rows", "steps", "show"))
+                             "rows", "steps", "show", "max_dropped"))
+    if not 0 < getattr(args, "ink_threshold", 0.5) < 1:
+        parser.error(f"--ink-threshold must be between 0 and 1, got {args.ink_threshold}")
     if getattr(args, "cnn_steps", 0) < 0:
         parser.error(f"--cnn-steps must be 0 or more, got {args.cnn_steps}")
     if any(k < 1 for k in getattr(args, "exemplars", [1])):
@@ -126,6 +133,8 @@ def main(argv=None):
     for run in runs:
         run.update({"checkpoint_epoch": int(state["epoch"]), "seconds": seconds})
         name = args.experiment + (f"_{run['labels']}" if args.experiment == "features" else "")
+        if args.experiment == "forget" and args.max_dropped is not None:
+            name += f"_top{args.max_dropped}"
         with atomic_write(os.path.join(out, name + ".json"), "w") as f:
             json.dump(run, f, indent=1)
         written.append(os.path.join(out, name + ".json"))
@@ -237,18 +246,24 @@ def report_filters(r):
 
 def run_forget(args, model, state, out):
     from minigan.metrics import load_classifier
+    real_x, real_y = _mnist(args.data, False, 10_000)
     results, pictures = forget.forget_experiment(
         model.G, load_classifier(args.data), model.z_dim, n_train=args.train_samples,
-        n_test=args.test_samples, seed=args.seed)
+        n_test=args.test_samples, seed=args.seed, real_images=real_x, real_labels=real_y,
+        max_dropped=args.max_dropped, threshold=args.ink_threshold)
     rows = [list(pictures[k]) for k in ("before", "holes", "after", "random_drop")]
-    return results, [save_layout(rows, os.path.join(out, "forget.png"))]
+    name = "forget" if args.max_dropped is None else f"forget_top{args.max_dropped}"
+    return results, [save_layout(rows, os.path.join(out, name + ".png"))]
 
 
 def report_forget(r):
     print(f"hole detector: {r['hole_pixels']} hole pixels, held-out pixel accuracy "
           f"{r['pixel_accuracy']:.1%}; dropped {r['dropped']} of {r['maps']} maps")
     print(f"samples with a hole: {r['hole_rate_before']:.1%} before, {r['hole_rate_after']:.1%} after, "
-          f"{r['hole_rate_random_drop']:.1%} after dropping as many random maps")
+          f"{r['hole_rate_random_drop']:.1%} after dropping as many random maps; "
+          f"{r['hole_rate_real']:.1%} of the MNIST test digits")
+    print("  test digits with a hole, by digit: "
+          + " ".join(f"{d}:{v:.0%}" for d, v in enumerate(r["hole_rate_real_by_digit"])))
     for name in ("before", "after", "random_drop"):
         print(f"  digits {name:>11}: " + " ".join(f"{d}:{v:.0%}" for d, v in enumerate(r["digits_" + name])))
 

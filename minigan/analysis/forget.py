@@ -39,10 +39,10 @@ def pixel_features(maps, size):
     return maps.repeat(factor, axis=2).repeat(factor, axis=3).transpose(0, 2, 3, 1)
 
 
-def hole_pixels(images, maps, rng):
+def hole_pixels(images, maps, rng, threshold=0.25):
     """The logistic regression's rows: (X (M, C), y (M,)), hole pixels (y = 1) and as many
-    random non-hole pixels of the same images (y = 0)."""
-    holes = enclosed_background(images)
+    random non-hole pixels of the same images (y = 0); threshold: holes.py's ink threshold."""
+    holes = enclosed_background(images, threshold)
     features = pixel_features(maps, holes.shape[1])
     positive = features[holes]
     others = np.flatnonzero(~holes.ravel())
@@ -59,9 +59,13 @@ def hole_map_weights(X, y, weight_decay=1e-3, steps=500, seed=0):
     return classifier.weight[1] - classifier.weight[0], classifier
 
 
-def forget_experiment(G, classifier, z_dim, n_train=1000, n_test=2000, seed=0):
-    """Fit the hole detector on n_train samples, drop its positive maps, and compare
-    n_test other samples with and without them.
+def forget_experiment(G, classifier, z_dim, n_train=1000, n_test=2000, seed=0,
+                      real_images=None, real_labels=None, max_dropped=None, threshold=0.25):
+    """Fit the hole detector on n_train samples, drop its positive maps (the paper's rule;
+    max_dropped: only that many, the largest weights first), and compare n_test other
+    samples with and without them. threshold: the ink threshold of holes.py.
+    real_images, real_labels (optional): MNIST digits whose hole rate per digit checks
+    the labeller ("hole_rate_real_by_digit").
 
     Returns (results, pictures): results {"maps", "dropped", "hole_pixels", "pixel_accuracy",
     "hole_rate_before", "hole_rate_after", "hole_rate_random_drop", "digits_before",
@@ -73,13 +77,15 @@ def forget_experiment(G, classifier, z_dim, n_train=1000, n_test=2000, seed=0):
     z_train = rng.standard_normal((n_train, z_dim)).astype(np.float32)
     z_test = rng.standard_normal((n_test, z_dim)).astype(np.float32)
     images, maps = generate_with_maps(G, z_train)
-    X, y = hole_pixels(images, maps, rng)
+    X, y = hole_pixels(images, maps, rng, threshold)
     if len(X) == 0:
         raise ValueError("forget: no sample has a hole to learn from; draw more (--train-samples)")
     split = rng.permutation(len(X))
     fit_rows, check_rows = split[: len(X) * 4 // 5], split[len(X) * 4 // 5:]
     weights, detector = hole_map_weights(X[fit_rows], y[fit_rows], seed=seed)
     drop = np.flatnonzero(weights > 0)
+    if max_dropped is not None:
+        drop = np.sort(drop[np.argsort(-weights[drop])[:max_dropped]])
     random_drop = rng.choice(len(weights), len(drop), replace=False)
 
     before, _ = generate_with_maps(G, z_test)
@@ -90,15 +96,19 @@ def forget_experiment(G, classifier, z_dim, n_train=1000, n_test=2000, seed=0):
     results = {
         "maps": int(len(weights)), "dropped": int(len(drop)),
         "hole_pixels": int(y.sum()), "pixel_accuracy": 1.0 - detector.error(X[check_rows], y[check_rows]),
-        "hole_rate_before": float(has_hole(before).mean()),
-        "hole_rate_after": float(has_hole(after).mean()),
-        "hole_rate_random_drop": float(has_hole(control).mean()),
+        "hole_rate_before": float(has_hole(before, threshold=threshold).mean()),
+        "hole_rate_after": float(has_hole(after, threshold=threshold).mean()),
+        "hole_rate_random_drop": float(has_hole(control, threshold=threshold).mean()),
         "digits_before": [float(v) for v in digits[0]],
         "digits_after": [float(v) for v in digits[1]],
         "digits_random_drop": [float(v) for v in digits[2]],
         "dropped_maps": [int(j) for j in drop],
     }
+    if real_images is not None:
+        real = has_hole(real_images, threshold=threshold)
+        results["hole_rate_real"] = float(real.mean())
+        results["hole_rate_real_by_digit"] = [float(real[real_labels == d].mean()) for d in range(10)]
     shown = min(len(before), 16)
-    holes = np.where(enclosed_background(before[:shown])[:, None], 1.0, -1.0)
+    holes = np.where(enclosed_background(before[:shown], threshold)[:, None], 1.0, -1.0)
     return results, {"before": before[:shown], "after": after[:shown], "holes": holes,
                      "random_drop": control[:shown]}
