@@ -352,3 +352,18 @@ def test_features_with_several_label_counts_prints_one_object_for_each(checkpoin
     assert set(lines[0]["test_error"]) == {"d_features", "random_d", "pixels"}   # no CNN at 0 steps
     assert (tmp_path / "paper" / "features_10.json").exists()
     assert (tmp_path / "paper" / "features_200.json").exists()
+
+
+def test_scale_each_stretches_every_array_to_its_own_range_or_symmetrically():
+    from minigan.viz import scale_each
+    a = np.array([[0.0, 1.0, 2.0], [-4.0, 0.0, 2.0], [3.0, 3.0, 3.0]])
+    np.testing.assert_allclose(scale_each(a), [[-1, 0, 1], [-1, 1 / 3, 1], [0, 0, 0]])
+    np.testing.assert_allclose(scale_each(a, symmetric=True), [[0, 0.5, 1], [-1, 0, 0.5], [1, 1, 1]])
+
+
+def test_make_layout_draws_gaps_grey_between_images():
+    from minigan.viz import make_layout
+    white = np.ones((1, 2, 2))
+    pixels = make_layout([[white, None], [white]], padding=1)
+    assert pixels.shape == (2 * 3 + 1, 2 * 3 + 1)
+    assert pixels[1, 1] == 255 and pixels[1, 4] == 128 and pixels[4, 4] == 128 and pixels[0, 0] == 128

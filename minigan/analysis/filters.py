@@ -17,9 +17,10 @@ from .model import discriminator_activations, generator_forward
 
 
 def first_layer_filters(D):
-    """D's first Conv2d weights (out, in, kh, kw) as NumPy, each filter scaled to [-1, 1]."""
+    """D's first Conv2d weights (out, in, kh, kw) as NumPy, each filter scaled to [-1, 1]
+    by its largest absolute weight (0 is grey)."""
     weight = D.net[0].weight.detach().numpy()
-    return scale_each(weight)
+    return scale_each(weight, symmetric=True)
 
 
 def strongest_features(D, images, k=4, layer=-1):
@@ -35,7 +36,8 @@ def strongest_features(D, images, k=4, layer=-1):
 
 def guided_pictures(D, images, k=4, layer=-1):
     """Guided backpropagation of each image's k strongest features:
-    NumPy (N, k, 1, H, W), each picture scaled to [-1, 1], and the channels (N, k)."""
+    NumPy (N, k, 1, H, W), each picture scaled to [-1, 1] by its largest absolute value
+    (0 is grey), and the channels (N, k)."""
     D.eval()
     channels, _ = strongest_features(D, images, k, layer)
     pictures = []
@@ -43,7 +45,8 @@ def guided_pictures(D, images, k=4, layer=-1):
         x = mg.tensor(np.asarray(images, dtype=np.float32), requires_grad=True)
         pictures.append(guided_backprop(D, x, channels[:, j], layer).numpy())
     pictures = np.stack(pictures, axis=1)
-    return scale_each(pictures.reshape(-1, *pictures.shape[2:])).reshape(pictures.shape), channels
+    flat = pictures.reshape(-1, *pictures.shape[2:])
+    return scale_each(flat, symmetric=True).reshape(pictures.shape), channels
 
 
 def generator_maps(G, z, k=8):

@@ -50,12 +50,17 @@ def save_layout(rows, path, scale=2, padding=2, gap_value=GAP):
     return path
 
 
-def scale_each(arrays):
+def scale_each(arrays, symmetric=False):
     """Each of arrays (N, ...) scaled to [-1, 1] by its own extremes: a -> 2 (a - min) /
-    (max - min) - 1 (a constant one becomes 0, grey). Returns float64, same shape."""
+    (max - min) - 1 (a constant one becomes 0, grey); symmetric: a -> a / max |a|, so that
+    0 is mid grey in every picture (for weights and gradients of either sign).
+    Returns float64, same shape."""
     a = np.asarray(arrays, dtype=np.float64)
     flat = a.reshape(len(a), -1)
     low, high = flat.min(axis=1, keepdims=True), flat.max(axis=1, keepdims=True)
+    if symmetric:
+        high = np.maximum(np.abs(low), np.abs(high))
+        low = -high
     span = high - low
     scaled = np.where(span > 0, 2 * (flat - low) / np.where(span > 0, span, 1) - 1, 0.0)
     return scaled.reshape(a.shape)
