@@ -278,8 +278,8 @@ def test_arithmetic_draws_the_figure_and_measures_both_exemplar_counts(checkpoin
                 "--exemplars", "1", "2", "--tasks", f"thickness:{a}:{a}", f"slant:{a}:{a}",
                 "--min-confidence", "0", "--json") == 0
     result = _printed_json(capsys)
-    assert [t["task"] for t in result["tasks"]] == [f"thick {a} - thin {a} + thin {a}",
-                                                    f"right-leaning {a} - left-leaning {a} + left-leaning {a}"]
+    assert [t["task"] for t in result["tasks"]] == [
+        f"thick {a} - thin {a} + thin {a}", f"right-leaning {a} - left-leaning {a} + left-leaning {a}"]
     for task in result["tasks"]:
         assert set(task["by_exemplars"]) == {"1", "2"}
         assert all(0 <= v <= 1 for k, v in task["by_exemplars"]["2"].items() if k != "mean_change")

@@ -274,7 +274,8 @@ def run_walk(args, model, state, out):
     path = save_grid(images, os.path.join(out, "walk.png"), nrow=args.steps, scale=2)
     steps = np.abs(np.diff(images.reshape(args.rows, args.steps, -1), axis=1))
     return {"rows": args.rows, "steps": args.steps,
-            "mean_step_change": float(steps.mean()), "max_step_change": float(steps.mean(axis=2).max())}, [path]
+            "mean_step_change": float(steps.mean()),
+            "max_step_change": float(steps.mean(axis=2).max())}, [path]
 
 
 def report_walk(r):
