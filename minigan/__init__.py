@@ -30,10 +30,9 @@ __version__ = "0.1.0"
 _tune_malloc()
 from . import optim  # noqa: E402
 from . import nn  # noqa: E402
-from .serialization import CheckpointError, save, load  # noqa: E402
-from . import cuda  # noqa: E402
-from .pth import load_pth  # noqa: E402
-from .safetensors_io import save_safetensors, load_safetensors  # noqa: E402
+from .serialization import (CheckpointError, load, load_pth, load_safetensors,  # noqa: E402
+                            save, save_safetensors)
+from . import _cuda as cuda  # noqa: E402  (mg.cuda.is_available(), as torch.cuda)
 from . import distributed  # noqa: E402  (imports no MPI until dist.init())
 
 # nn.SyncBatchNorm, as PyTorch spells it; it lives in minigan.distributed (it needs the

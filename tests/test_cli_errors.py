@@ -199,7 +199,7 @@ def test_a_read_only_out_is_one_line_for_real(tmp_path, capsys):
 def test_a_full_disk_during_a_checkpoint_save_keeps_the_previous_one(tmp_path, monkeypatch, capsys):
     assert run(DCGAN, tmp_path, "--epochs", 1) == 0
     good = (tmp_path / "checkpoint.npz").read_bytes()
-    from minigan import serialization
+    from minigan.serialization import npz as serialization
 
     def disk_full(archive, key, array):
         raise OSError(errno.ENOSPC, "No space left on device")

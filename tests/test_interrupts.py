@@ -107,7 +107,7 @@ def interrupt_at(step_to_stop, second_during=None):
     """A DCGAN.train_step that sends this process SIGINT after step `step_to_stop`, and an
     atomic_write that sends a second SIGINT halfway through writing `second_during`."""
     original_step = DCGAN.train_step
-    original_write = minigan.serialization.atomic_write
+    original_write = minigan.serialization.npz.atomic_write
 
     def train_step(self, real, labels, step):
         metrics = original_step(self, real, labels, step)
@@ -135,7 +135,7 @@ def test_a_second_ctrl_c_during_the_save_keeps_the_previous_checkpoint_and_its_t
     before = (out / "checkpoint.npz").read_bytes()
     train_step, atomic_write = interrupt_at(11, second_during="checkpoint.npz")
     monkeypatch.setattr(DCGAN, "train_step", train_step)
-    monkeypatch.setattr(minigan.serialization, "atomic_write", atomic_write)
+    monkeypatch.setattr(minigan.serialization.npz, "atomic_write", atomic_write)
     capsys.readouterr()
     assert run(out, "--epochs", "2", "--resume") == 130
     err = capsys.readouterr().err
@@ -188,7 +188,7 @@ KILLED_SAVE = textwrap.dedent("""
     import minigan.serialization
     from minigan.gan import DCGAN
     from minigan.train import main
-    original = minigan.serialization.atomic_write
+    original = minigan.serialization.npz.atomic_write
 
     @contextlib.contextmanager
     def atomic_write(path, mode="wb"):
@@ -197,7 +197,7 @@ KILLED_SAVE = textwrap.dedent("""
             f.flush()
             os.kill(os.getpid(), signal.SIGKILL)  # kill -9 in the middle of the save
 
-    minigan.serialization.atomic_write = atomic_write
+    minigan.serialization.npz.atomic_write = atomic_write
     sys.exit(main(DCGAN, sys.argv[1:]))
 """)
 

@@ -9,7 +9,7 @@ import pytest
 
 import minigan as mg
 from minigan import nn
-from minigan import serialization
+from minigan.serialization import npz as serialization
 from minigan.serialization import CheckpointError
 
 

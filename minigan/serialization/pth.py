@@ -36,7 +36,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .serialization import CheckpointError
+from .npz import CheckpointError
 
 __all__ = ["load_pth", "CheckpointError"]
 

@@ -18,9 +18,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import backend as _backend
-from ._atomic import atomic_write
-from .tensor import Tensor
+from .. import backend as _backend
+from .._atomic import atomic_write
+from ..tensor import Tensor
+from .npz import CheckpointError
 
 __all__ = ["save_safetensors", "load_safetensors"]
 
@@ -77,7 +78,6 @@ def load_safetensors(path):
         raise FileNotFoundError(f"load_safetensors: no such file: {path!r}")
     with open(path, "rb") as f:
         data = f.read()
-    from .serialization import CheckpointError
     try:
         arrays = st.load(data)
     except Exception as error:  # safetensors' own error type for a malformed header

@@ -34,10 +34,10 @@ import zipfile
 
 import numpy as np
 
-from . import backend as _backend
-from ._atomic import atomic_write
-from .nn.parameter import Parameter
-from .tensor import Tensor
+from .. import backend as _backend
+from .._atomic import atomic_write
+from ..nn.parameter import Parameter
+from ..tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError"]
 
