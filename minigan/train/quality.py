@@ -21,7 +21,8 @@ def evaluate_model(model, n=10000, data=None, classifier=None, retrain=False):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"evaluate_model: expected n to be an integer >= 2, got {n!r}")
     if classifier is None:
-        classifier = metrics.load_classifier(data, retrain=retrain)  # first, so a missing dataset fails before sampling
+        # first, so a missing dataset (for retraining) fails before sampling
+        classifier = metrics.load_classifier(data, retrain=retrain)
     labels = None
     if model.conditional:
         labels = (np.arange(n) * model.num_classes // n).astype(np.int64)
