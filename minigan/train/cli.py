@@ -91,8 +91,9 @@ def build_parser(model_cls):
                        help="numpy (CPU), cupy (NVIDIA GPU) or strict (CPU, checked like a "
                             "GPU); none given: from --device (they must agree)")
     train.add_argument("--data", default=None,
-                       help="folder with the MNIST files (none given: $MINIGAN_DATA, the "
-                            "cache, or download)")
+                       help="folder with the training data: the MNIST files (none given: "
+                            "$MINIGAN_DATA, the cache, or download), or dcgan_images.py's "
+                            "folder of images")
     train.add_argument("--out", default=os.path.join("runs", model_cls.name),
                        help="folder for samples, logs and the checkpoint")
     train.add_argument("--resume", action="store_true",
