@@ -7,7 +7,9 @@
 
 A step is what `minigan.gan.DCGAN.train_step` does: G makes a batch of fakes, D
 takes an Adam step on real -> 1 and fake -> 0, then G takes an Adam step on
-fake -> 1 (the non-saturating loss). The PyTorch side is the same networks
+fake -> 1 (the non-saturating loss), here computing D's parameter gradients in the G step
+as PyTorch's plain step does (the training programs skip them: see
+GANModel.skip_discarded_grads). The PyTorch side is the same networks
 (the same layers in the same order, hence the same state-dict keys), started
 from minigan's initial weights copied through NumPy, with the same losses and
 Adam settings. Both get the same batch of random images in [-1, 1] and random
@@ -42,7 +44,9 @@ def minigan_model(model):
     from minigan.gan.cgan import CGAN
     from minigan.gan.dcgan import DCGAN
     cls = {"dcgan": DCGAN, "cgan": CGAN}[model]
-    return cls({"lr": LR, "beta1": BETAS[0], "d_steps": 1, "z_dim": Z_DIM})
+    gan = cls({"lr": LR, "beta1": BETAS[0], "d_steps": 1, "z_dim": Z_DIM})
+    gan.skip_discarded_grads = False  # PyTorch's plain step: D's G-step gradients too
+    return gan
 
 
 # --- the PyTorch side: the same networks and step -------------------------------------

@@ -118,9 +118,10 @@ class DCGAN(GANModel):
 
         # Generator, every d_steps-th step: make D call the fakes real.
         if step % self.config["d_steps"] == 0:
-            loss_g = g_loss_non_saturating(self.discriminate(fake, labels))
-            opt_g.zero_grad()
-            loss_g.backward()
+            with self.gradients_skipped(self.D):  # D's own would be discarded
+                loss_g = g_loss_non_saturating(self.discriminate(fake, labels))
+                opt_g.zero_grad()
+                loss_g.backward()
             opt_g.step()
             metrics["loss_g"] = loss_g.item()
         return metrics
