@@ -81,10 +81,16 @@ def set_blas_threads(threads):
 def set_threads(threads=None):
     """Use `threads` threads (default: all available cores) in NumPy's BLAS (when it
     is OpenBLAS, as in NumPy's wheels) and in PyTorch (if it is imported). Returns the
-    count. NumPy's own elementwise functions are single-threaded whatever this
-    says; PyTorch's are not."""
+    count. Also minigan's own thread pool (minigan/_threads.py: im2col's and col2im's
+    copies and adds, split by channel), when minigan is imported. NumPy's own
+    elementwise functions are single-threaded whatever this says; PyTorch's are not."""
     threads = int(threads or available_cores())
     set_blas_threads(threads)
+    minigan_threads = sys.modules.get("minigan._threads")
+    if minigan_threads is None and "minigan" in sys.modules:
+        import minigan._threads as minigan_threads
+    if minigan_threads is not None:
+        minigan_threads.set_num_threads(threads)
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(threads)
