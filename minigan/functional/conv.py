@@ -144,8 +144,12 @@ class Conv2d(Function):
         g = _batch_last_memory(g)  # one copy here, not one in each product below
         gx = _transpose_fitting(g, w, x.shape, **ctx.geometry) \
             if ctx.needs_input_grad[0] else None
-        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:], cols=ctx.cols,
+        # im2col(x) is the biggest array a step keeps (kh*kw/s**2 times x): let it go with
+        # this backward. A second backward (retain_graph) windows x again.
+        cols, ctx.cols = ctx.cols, None
+        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:], cols=cols,
                                     **ctx.geometry) if ctx.needs_input_grad[1] else None
+        del cols
         return gx, gw
 
 
