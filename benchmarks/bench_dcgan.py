@@ -4,10 +4,13 @@
     python benchmarks/bench_dcgan.py --model dcgan --repeats 10 --threads 2 --json dcgan.json
     python benchmarks/bench_dcgan.py --backend cupy        # on a GPU: CuPy against torch CUDA
     python benchmarks/bench_dcgan.py --profile 3           # cProfile 3 minigan steps, no torch
+    python benchmarks/bench_dcgan.py --scaling             # the DCGAN at batch 32 ... 512
 
 A step is what `minigan.gan.DCGAN.train_step` does: G makes a batch of fakes, D
 takes an Adam step on real -> 1 and fake -> 0, then G takes an Adam step on
-fake -> 1 (the non-saturating loss). The PyTorch side is the same networks
+fake -> 1 (the non-saturating loss), here computing D's parameter gradients in the G step
+as PyTorch's plain step does (the training programs skip them: see
+GANModel.skip_discarded_grads). The PyTorch side is the same networks
 (the same layers in the same order, hence the same state-dict keys), started
 from minigan's initial weights copied through NumPy, with the same losses and
 Adam settings. Both get the same batch of random images in [-1, 1] and random
@@ -34,6 +37,7 @@ from common import (CLOCKS, add_timing_arguments, check_timing_arguments,  # noq
                     median_ms, peak_rss_mb, ratio, report, set_threads)
 
 LR, BETAS, Z_DIM, NUM_CLASSES = 2e-4, (0.5, 0.999), 100, 10
+SCALING_BATCHES = (32, 64, 128, 256, 512)
 
 
 # --- the minigan side ----------------------------------------------------------------
@@ -42,7 +46,9 @@ def minigan_model(model):
     from minigan.gan.cgan import CGAN
     from minigan.gan.dcgan import DCGAN
     cls = {"dcgan": DCGAN, "cgan": CGAN}[model]
-    return cls({"lr": LR, "beta1": BETAS[0], "d_steps": 1, "z_dim": Z_DIM})
+    gan = cls({"lr": LR, "beta1": BETAS[0], "d_steps": 1, "z_dim": Z_DIM})
+    gan.skip_discarded_grads = False  # PyTorch's plain step: D's G-step gradients too
+    return gan
 
 
 # --- the PyTorch side: the same networks and step -------------------------------------
@@ -328,14 +334,38 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_timing_arguments(p)
-    p.add_argument("--model", choices=("dcgan", "cgan", "both"), default="both")
-    p.add_argument("--memory-steps", type=int, default=3,
-                   help="training steps each memory process runs (3; 0 skips memory)")
+    p.set_defaults(batch_size=None)  # 128, or the --scaling sizes
+    p.add_argument("--model", choices=("dcgan", "cgan", "both"), default=None,
+                   help="both (default), or dcgan under --scaling")
+    p.add_argument("--memory-steps", type=int, default=None,
+                   help="training steps each memory process runs (3, or 0 under --scaling; "
+                        "0 skips memory)")
+    p.add_argument("--scaling", nargs="?", const=",".join(map(str, SCALING_BATCHES)),
+                   metavar="SIZES",
+                   help="time the step at each batch size (comma-separated; default "
+                        f"{','.join(map(str, SCALING_BATCHES))}) instead of --batch-size")
     p.add_argument("--profile", type=int, default=0, metavar="STEPS",
                    help="instead of comparing, cProfile this many minigan steps")
     p.add_argument("--_memory-child", dest="memory_child", choices=("minigan", "torch"),
                    help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.scaling is not None:
+        if args.batch_size is not None:
+            p.error("--scaling times its own batch sizes: give it SIZES, not --batch-size")
+        try:
+            args.batch_sizes = [int(b) for b in args.scaling.split(",")]
+        except ValueError:
+            p.error(f"--scaling expects comma-separated batch sizes, got {args.scaling!r}")
+        if min(args.batch_sizes) < 1:
+            p.error(f"--scaling: batch sizes must be at least 1, got {args.scaling!r}")
+        args.batch_size = args.batch_sizes[0]
+    else:
+        args.batch_size = 128 if args.batch_size is None else args.batch_size
+        args.batch_sizes = [args.batch_size]
+    if args.model is None:
+        args.model = "dcgan" if args.scaling is not None else "both"
+    if args.memory_steps is None:
+        args.memory_steps = 0 if args.scaling is not None else 3
     check_timing_arguments(p, args)
     if args.memory_child and args.model == "both":
         p.error("--_memory-child needs --model dcgan or cgan")
@@ -345,9 +375,12 @@ def parse_args(argv):
 def format_report(result):
     s = result["settings"]
     headers = ["model", "batch", "minigan ms/step", "torch ms/step", "ratio",
-               "minigan img/s", "torch img/s", "first-step |diff|"]
+               "minigan img/s", "torch img/s", "minigan ms/img", "torch ms/img",
+               "first-step |diff|"]
     rows = [[r["model"], r["batch_size"], r["minigan"]["ms_per_step"], r["torch"]["ms_per_step"],
              r["ratio"], r["minigan"]["images_per_s"], r["torch"]["images_per_s"],
+             r["minigan"]["ms_per_step"] / r["batch_size"],
+             r["torch"]["ms_per_step"] / r["batch_size"],
              f"{r['first_step']['max_abs_diff']:.1e}"] for r in result["models"]]
     lines = [format_machine(result["machine"]),
              f"one training step (D step + G step), float32, backend {s['backend']}, "
@@ -389,7 +422,7 @@ def main(argv=None):
     result = {
         "benchmark": "dcgan_step",
         "machine": machine_info(),
-        "settings": {"batch_size": args.batch_size, "repeats": args.repeats,
+        "settings": {"batch_size": args.batch_size, "batch_sizes": args.batch_sizes, "repeats": args.repeats,
                      "warmup": args.warmup, "settle_s": args.settle, "threads": threads,
                      "clock": args.clock,
                      "backend": args.backend, "dtype": "float32",
@@ -398,11 +431,13 @@ def main(argv=None):
         "models": [],
     }
     for model in models:
-        with mg.use_backend(args.backend):
-            row = bench_model(model, args)
-        if args.memory_steps > 0:
-            row["memory"] = measure_memory(model, args)
-        result["models"].append(row)
+        for batch_size in args.batch_sizes:
+            args.batch_size = batch_size
+            with mg.use_backend(args.backend):
+                row = bench_model(model, args)
+            if args.memory_steps > 0:
+                row["memory"] = measure_memory(model, args)
+            result["models"].append(row)
     report(format_report(result), result, args.json)
     return result
 

@@ -30,6 +30,32 @@ import sys
 import time
 
 
+# --- OpenBLAS's kernels ----------------------------------------------------------
+def openblas_core():
+    """The kernel set NumPy's OpenBLAS runs ("Haswell", "SkylakeX" ...), or None. It
+    chooses from the CPU when it loads, unless OPENBLAS_CORETYPE names one: on an AVX-512
+    CPU, forcing Haswell halves float32 GEMM speed (measured on the EPYC: 90 against
+    150-175 GFLOP/s at the DCGAN's shapes), so the machine line shows both."""
+    import numpy  # noqa: F401  (loads the BLAS library so it can be found)
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                     "openblas_get_corename64_", "openblas_get_corename"):
+            get = getattr(lib, name, None)
+            if get is not None:
+                get.restype = ctypes.c_char_p
+                return get().decode()
+    return None
+
+
 # --- threads ------------------------------------------------------------------
 def available_cores():
     """The CPU cores this process may run on (its affinity), or os.cpu_count()."""
@@ -81,10 +107,16 @@ def set_blas_threads(threads):
 def set_threads(threads=None):
     """Use `threads` threads (default: all available cores) in NumPy's BLAS (when it
     is OpenBLAS, as in NumPy's wheels) and in PyTorch (if it is imported). Returns the
-    count. NumPy's own elementwise functions are single-threaded whatever this
-    says; PyTorch's are not."""
+    count. Also minigan's own thread pool (minigan/_threads.py: im2col's and col2im's
+    copies and adds, split by channel), when minigan is imported. NumPy's own
+    elementwise functions are single-threaded whatever this says; PyTorch's are not."""
     threads = int(threads or available_cores())
     set_blas_threads(threads)
+    minigan_threads = sys.modules.get("minigan._threads")
+    if minigan_threads is None and "minigan" in sys.modules:
+        import minigan._threads as minigan_threads
+    if minigan_threads is not None:
+        minigan_threads.set_num_threads(threads)
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(threads)
@@ -123,6 +155,8 @@ def machine_info():
         "numpy": numpy.__version__,
         "numpy_blas": _numpy_blas(),
         "numpy_blas_threads": blas_threads(),
+        "numpy_blas_core": openblas_core(),
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
         "load_average": [round(v, 2) for v in os.getloadavg()],  # 1, 5, 15 min: others' work
     }
     torch = sys.modules.get("torch")
@@ -141,7 +175,10 @@ def format_machine(info):
     lines = [f"machine: {info['cpu']}, {info['cores_available']} cores available "
              f"({info['cores_total']} total)",
              f"python {info['python']}, numpy {info['numpy']} ({info['numpy_blas']}, "
-             f"{info['numpy_blas_threads']} BLAS threads)"]
+             f"{info['numpy_blas_threads']} BLAS threads, "
+             f"{info.get('numpy_blas_core') or 'unknown'} kernels"
+             + (f", forced by OPENBLAS_CORETYPE={info['openblas_coretype_env']}"
+                if info.get("openblas_coretype_env") else "") + ")"]
     if "load_average" in info:
         lines[0] += f"; load average {info['load_average'][0]} at the start"
     if "torch" in info:

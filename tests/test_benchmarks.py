@@ -123,3 +123,26 @@ def test_bench_dcgan64_steps_the_papers_networks_from_the_same_weights_as_torchs
     assert row["first_step"]["max_abs_diff"] < 1e-4, row["first_step"]
     for lib in ("minigan", "torch"):
         assert row[lib]["ms_per_step"] > 0
+
+
+def test_bench_dcgan_scaling_times_the_dcgan_at_each_batch_size_side_by_side(
+        torch, monkeypatch, tmp_path, capsys):
+    bench_dcgan = load("bench_dcgan", monkeypatch)
+    tiny = [a for a in TINY if a not in ("--batch-size", "4")]
+    result = bench_dcgan.main(tiny + ["--scaling", "2,3", "--json", str(tmp_path / "s.json")])
+    rows = result["models"]
+    assert [(r["model"], r["batch_size"]) for r in rows] == [("dcgan", 2), ("dcgan", 3)]
+    for r in rows:
+        assert "memory" not in r and r["first_step"]["max_abs_diff"] < 1e-4
+        for lib in ("minigan", "torch"):
+            assert r[lib]["images_per_s"] == pytest.approx(
+                1000 * r["batch_size"] / r[lib]["ms_per_step"])
+    assert "minigan ms/img" in capsys.readouterr().out
+
+
+def test_bench_dcgan_scaling_refuses_a_batch_size_it_would_ignore(monkeypatch, capsys):
+    bench_dcgan = load("bench_dcgan", monkeypatch)
+    with pytest.raises(SystemExit) as stop:
+        bench_dcgan.parse_args(["--scaling", "--batch-size", "64"])
+    assert stop.value.code == 2
+    assert "give it SIZES, not --batch-size" in capsys.readouterr().err

@@ -6,6 +6,8 @@ matches PyTorch in float64 for forward, backward and double backward; the three 
 each other's gradients; a WGAN-GP gradient penalty through a small conv critic gives
 PyTorch's gradients; every wrong argument gets a message naming what was expected.
 """
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -342,3 +344,24 @@ def test_mixed_dtypes_are_refused(backend):
     with pytest.raises(TypeError, match="conv_transpose2d: bias and weight must have the same "
                                         "dtype, got float64 and float32"):
         F.conv_transpose2d(x, mg.zeros(1, 1, 3, 3), mg.zeros(1, dtype=mg.float64))
+
+
+def test_conv2d_frees_its_windows_after_backward_and_a_retained_second_backward_agrees(
+        backend):
+    """Conv2d keeps im2col(x) for its weight gradient only until its backward has run;
+    a second backward through a retained graph windows x again, to the same numbers."""
+    x = mg.randn(3, 2, 6, 6, requires_grad=True)
+    w = mg.randn(4, 2, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w, stride=2, padding=1)
+    ctx = y._ctx
+    assert ctx.cols is not None
+    # retain_graph where backward has it (else every graph is retained)
+    retain = ({"retain_graph": True}
+              if "retain_graph" in inspect.signature(mg.Tensor.backward).parameters else {})
+    y.sum().backward(**retain)
+    assert getattr(ctx, "cols", None) is None
+    first = (x.grad.numpy().copy(), w.grad.numpy().copy())
+    x.grad = w.grad = None
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), first[0])
+    np.testing.assert_array_equal(w.grad.numpy(), first[1])

@@ -26,9 +26,15 @@ copies (W's own (C_out, C, kh, kw) layout is the matrix), and the GEMM's result
 (C_out, Ho*Wo*N) already is the output. Outputs are handed back as (N, C, H, W)
 views of that memory (`x.transpose(3, 0, 1, 2)`), so no copy is made to return
 them; the next convolution finds its input already batch-last.
+
+Split by channel: im2col's copy and col2im's adds treat every channel on its own,
+so on the numpy backend both run as one piece per thread over blocks of channels
+(minigan/_threads.py), while OpenBLAS threads the GEMMs between them. Every number
+is moved or added exactly as in one piece, so the results are bit-identical.
 """
 import numbers
 
+from .. import _threads
 from ..autograd import Function
 from ..backend import get_array_module as _xp
 from . import _twins
@@ -61,18 +67,25 @@ def _im2col(x, kernel_size, grid_size, stride, padding, dilation):
     (kh, kw), (ho, wo), (sh, sw), (ph, pw), (dh, dw) = (
         kernel_size, grid_size, stride, padding, dilation)
     c, h, w, n = x.shape
+    source = x
     if ph or pw:
-        padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
-        padded[:, ph:ph + h, pw:pw + w, :] = x
-        x = padded
+        x = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
     elif not x.flags.c_contiguous:  # so that the copy below moves runs of N numbers
-        x = xp.ascontiguousarray(x)
+        x = xp.empty(x.shape, dtype=x.dtype)
     # A strided view, no copy: windows[c, i, j, h, w, n] = x[c, s*h + d*i, s*w + d*j, n].
     step_c, step_h, step_w, step_n = x.strides
     windows = xp.lib.stride_tricks.as_strided(
         x, shape=(c, kh, kw, ho, wo, n),
         strides=(step_c, dh * step_h, dw * step_w, sh * step_h, sw * step_w, step_n))
-    return windows.reshape(c * kh * kw, ho * wo * n)  # the one copy
+    cols = xp.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
+
+    def copy_channels(start, stop):  # channels [start, stop): padding, then windows
+        if x is not source:
+            x[start:stop, ph:ph + h, pw:pw + w, :] = source[start:stop]
+        cols[start:stop] = windows[start:stop]  # the one copy
+
+    _threads.split(copy_channels, c, cols)
+    return cols.reshape(c * kh * kw, ho * wo * n)
 
 
 def _col2im(cols, image_size, kernel_size, stride, padding, dilation):
@@ -89,11 +102,15 @@ def _col2im(cols, image_size, kernel_size, stride, padding, dilation):
         image_size, kernel_size, stride, padding, dilation)
     c, _, _, ho, wo, n = cols.shape
     image = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            pixels = image[:, dh * i:dh * i + sh * (ho - 1) + 1:sh,
-                           dw * j:dw * j + sw * (wo - 1) + 1:sw, :]
-            pixels += cols[:, i, j]
+
+    def add_channels(start, stop):  # channels [start, stop), every offset in order
+        for i in range(kh):
+            for j in range(kw):
+                pixels = image[start:stop, dh * i:dh * i + sh * (ho - 1) + 1:sh,
+                               dw * j:dw * j + sw * (wo - 1) + 1:sw, :]
+                pixels += cols[start:stop, i, j]
+
+    _threads.split(add_channels, c, cols)
     return image[:, ph:ph + h, pw:pw + w, :]
 
 
@@ -127,8 +144,12 @@ class Conv2d(Function):
         g = _batch_last_memory(g)  # one copy here, not one in each product below
         gx = _transpose_fitting(g, w, x.shape, **ctx.geometry) \
             if ctx.needs_input_grad[0] else None
-        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:], cols=ctx.cols,
+        # im2col(x) is the biggest array a step keeps (kh*kw/s**2 times x): let it go with
+        # this backward. A second backward (retain_graph) windows x again.
+        cols, ctx.cols = ctx.cols, None
+        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:], cols=cols,
                                     **ctx.geometry) if ctx.needs_input_grad[1] else None
+        del cols
         return gx, gw
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module as _xp
 from ..tensor import Tensor
+from . import _cuda
 from ._util import as_tensor, check_broadcast, constant, floating, promote_pair
 from .shape import sum_to
 
@@ -313,6 +314,10 @@ class LeakyReLU(Function):
     def forward(ctx, x, negative_slope):
         xp = _xp(x)
         a = x.dtype.type(negative_slope)
+        if _cuda.is_cupy(xp):  # on a GPU: y and the mask in one kernel (_cuda.py)
+            y, ctx.positive = _cuda.leaky_relu_with_mask(x, a)
+            ctx.a = a
+            return y
         ctx.a, ctx.positive = a, x > 0
         if 0 <= a <= 1:  # then max(x, a x) is the function: two fast passes, no select
             y = x * a

@@ -19,6 +19,8 @@ To add a model, subclass GANModel and define:
 and, for a model trained on other data than MNIST's training set, make_dataset()
 (DCGAN64 reads an image folder) and mnist_quality_report = False.
 """
+import contextlib
+
 import numpy as np
 
 import minigan as mg
@@ -37,6 +39,10 @@ class GANModel:
     common_options = ("beta1", "d_steps", "nice")
     # The options that set a learning rate, and the optimizers each sets (None: all).
     learning_rates = {"lr": None}
+    # The G step's loss goes through D, but D's parameter gradients from it would only be
+    # thrown away (D's optimizer zeroes them before its next step): skip them, a third of
+    # the G step's backward. The benchmark sets this False to time PyTorch's plain step.
+    skip_discarded_grads = True
     plot_keys = ("loss_d", "loss_g")
     progress_keys = ("loss_d", "loss_g", "D(x)", "D(G(z))")
     program = None                 # the program's file name (default mnist_<name>.py)
@@ -92,6 +98,24 @@ class GANModel:
         return MNIST(root=data, train=True, download=data is None)
 
     # --- shared helpers ---------------------------------------------------------
+    @contextlib.contextmanager
+    def gradients_skipped(self, network):
+        """Within it (if skip_discarded_grads), `network`'s parameters do not require
+        grad, so a forward and backward through it computes no gradient for them and
+        leaves their .grad as it was; gradients still flow through it to its inputs.
+        Both the forward and the backward belong inside: minigan's backward asks each
+        leaf's requires_grad when it runs. Each parameter's requires_grad is restored
+        afterwards (a frozen layer stays frozen)."""
+        params = list(network.parameters()) if self.skip_discarded_grads else []
+        flags = [p.requires_grad for p in params]
+        for p in params:
+            p.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p, flag in zip(params, flags):
+                p.requires_grad_(flag)
+
     def sample_z(self, n):
         """n latent vectors z ~ N(0, 1) from the backend's seeded generator."""
         return mg.randn(n, self.z_dim)

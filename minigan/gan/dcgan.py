@@ -131,10 +131,13 @@ class DCGAN(GANModel):
         """One Adam step of G on the non-saturating loss: make D call the fakes real.
         Returns loss_g as a float."""
         opt_g = self.optimizers["G"]
-        # BEGIN TASK 5.3
-        loss_g = g_loss_non_saturating(self.discriminate(fake, labels))
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
-        # END TASK 5.3
+        # D's parameter gradients would be discarded: skip computing them. The block
+        # covers the forward too, since backward reads requires_grad when it runs.
+        with self.gradients_skipped(self.D):
+            # BEGIN TASK 5.3
+            loss_g = g_loss_non_saturating(self.discriminate(fake, labels))
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+            # END TASK 5.3
         return loss_g.item()
