@@ -6,6 +6,7 @@ Each model is one file on the `GANModel` base; the loop that trains them all is
     base.py        GANModel: what a model gives the training loop; the DCGAN initialisation
     losses.py      the adversarial losses (BCE, non-saturating, Wasserstein, gradient penalty)
     dcgan.py       the MNIST DCGAN (Radford et al. 2015)
+    tools.py       its post-DCGAN options: --ema, --spectral-norm, --loss hinge, --r1, --augment ...
     cgan.py        its conditional version (Mirza & Osindero 2014)
     gan.py         Goodfellow's MLP GAN, minimax or non-saturating loss
     acgan.py, infogan.py, wgan.py, wgan_gp.py, ebgan.py, lapgan.py, vae.py, cvae_gan.py

@@ -51,12 +51,14 @@ def discriminator_layers(in_channels=1, batch_norm=True):
     on the same stack, and the layers keep their Sequential indices (0-4) and so
     the state-dict names of the same modules written in PyTorch.
     batch_norm=False (--spectral-norm): an Identity at index 3 instead of the batch
-    norm (the indices stay), and the second convolution gets its bias back.
+    norm, so the indices stay. The second convolution stays without a bias either way:
+    a seeded run then draws the same G (the layers' default init draws from the same
+    stream, D's after G's) whether or not D is normalised.
     """
     return [
         nn.Conv2d(in_channels, 64, 4, 2, 1),
         nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, 2, 1, bias=not batch_norm),
+        nn.Conv2d(64, 128, 4, 2, 1, bias=False),
         nn.BatchNorm2d(128) if batch_norm else nn.Identity(),
         nn.LeakyReLU(0.2),
     ]
