@@ -310,14 +310,17 @@ def test_augment_draws_fresh_parameters_on_every_call():
 # --- checkpoints ---------------------------------------------------------------------------
 
 @needs_mnist
-@pytest.mark.parametrize("argv", [EVERY_OPTION, ["--recipe", "modern"]], ids=["every", "modern"])
-def test_a_run_with_the_tools_resumes_bit_for_bit(tmp_path, argv):
+@pytest.mark.parametrize("model_cls, argv", [(DCGAN, EVERY_OPTION), (DCGAN, ["--recipe", "modern"]),
+                                             (CGAN, EVERY_OPTION)],
+                         ids=["dcgan-every", "dcgan-modern", "cgan-every"])
+def test_a_run_with_the_tools_resumes_bit_for_bit(tmp_path, model_cls, argv):
     straight, halves = tmp_path / "straight", tmp_path / "halves"
-    assert run_program(DCGAN, straight, *argv, options=SMALL) == 0
-    assert run_program(DCGAN, halves, *argv, "--max-steps", 2, options=SMALL) == 0
-    assert run_program(DCGAN, halves, "--resume", "--max-steps", 4) == 0
+    assert run_program(model_cls, straight, *argv, options=SMALL) == 0
+    assert run_program(model_cls, halves, *argv, "--max-steps", 2, options=SMALL) == 0
+    assert run_program(model_cls, halves, "--resume", "--max-steps", 4) == 0
     a, b = checkpoint_weights(straight), checkpoint_weights(halves)
     assert a.keys() == b.keys() and any(k.startswith("G_ema.") for k in a)
+    assert not any("running_mean" in k for k in a if k.startswith("D."))  # SN: D has no BN
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     log = read_steplog(halves / "log.jsonl")
