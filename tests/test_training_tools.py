@@ -197,6 +197,34 @@ def test_generate_draws_with_g_ema_in_eval_mode_and_with_g_in_train_mode():
     np.testing.assert_array_equal(model.generate(z).numpy(), model.G(z).numpy())
 
 
+def test_the_quality_report_and_latent_walks_sample_g_ema():
+    from minigan.train import generate_samples, latent_walk
+    model = model_with("--ema", "0.5")
+    model.train()
+    model.train_step(images(8), None, 1)
+    model.train_step(images(8), None, 2)
+    mg.manual_seed(1)
+    drawn = generate_samples(model, 6)  # what evaluate_model scores
+    walk, _ = latent_walk(model, rows=2, steps=3, seed=4)
+    mg.manual_seed(1)
+    z = model.sample_z(6)
+    model.G_ema.eval()
+    with mg.no_grad():
+        np.testing.assert_array_equal(drawn, model.G_ema.module(z).numpy())
+        model.G.eval()
+        assert not np.allclose(drawn, model.G(z).numpy())
+    model.train()
+    model.G_ema.train()  # latent_walk put it in eval mode itself
+    model.eval()
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 8)), rng.standard_normal((2, 8))
+    from minigan.train import slerp
+    noise = np.stack([slerp(a[r], b[r], t) for r in range(2) for t in np.linspace(0, 1, 3)])
+    with mg.no_grad():
+        np.testing.assert_array_equal(
+            walk, model.G_ema.module(mg.tensor(noise.astype(np.float32))).numpy())
+
+
 @needs_mnist
 def test_generate_writes_the_samples_of_the_ema_weights(tmp_path):
     out = tmp_path / "run"

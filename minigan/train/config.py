@@ -3,11 +3,11 @@
 Every option of a training program is one of three kinds:
 
     run        defines the run: the model and its options (--loss, --z-dim, --d-steps,
-               --clip ...), --batch-size, --train-size, --seed, --backend. On --resume
+               --clip, --ema, --spectral-norm, --r1, --augment, --recipe ...), --batch-size, --train-size, --seed, --backend. On --resume
                it comes from the checkpoint; a different value given is an error, since
                the run would silently stop being the one the checkpoint continues.
     schedule   how far and how fast the run goes on: --epochs, --max-steps, the
-               learning rates (--lr, a model's --g-lr), --eval/--no-eval,
+               learning rates (--lr, a model's --g-lr, DCGAN's --lr-d/--lr-g), --eval/--no-eval,
                --eval-samples, output extras. On --resume it comes from the checkpoint
                unless given; a given value changes for real.
     invocation what this command does: --out, --resume, --overwrite, --checkpoint,
