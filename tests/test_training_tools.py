@@ -54,7 +54,7 @@ def images(n=4, seed=1):
 def test_dcgan_and_cgan_offer_every_tool(model_cls):
     assert set(TOOL_FLAGS) <= flags(model_cls)
     loss = next(a for a in build_parser(model_cls)._actions if a.dest == "loss")
-    assert loss.choices == ("non-saturating", "hinge") and loss.default == "non-saturating"
+    assert loss.choices == ("bce", "hinge") and loss.default == "bce"
 
 
 @pytest.mark.parametrize("model_cls", [GAN, ACGAN, InfoGAN, WGAN, WGANGP, EBGAN, LAPGAN,
@@ -88,12 +88,12 @@ def test_recipe_modern_sets_its_defaults_and_a_given_option_wins():
     modern = config_for(DCGAN, "--recipe", "modern")
     for dest, value in tools.RECIPES["modern"].items():
         assert modern[dest] == value
-    mixed = config_for(DCGAN, "--recipe", "modern", "--loss", "non-saturating", "--ema", "0.5")
-    assert mixed["loss"] == "non-saturating" and mixed["ema"] == 0.5
+    mixed = config_for(DCGAN, "--recipe", "modern", "--loss", "bce", "--ema", "0.5")
+    assert mixed["loss"] == "bce" and mixed["ema"] == 0.5
     assert mixed["spectral_norm"] is True
     plain = config_for(DCGAN)
     assert (plain["ema"], plain["spectral_norm"], plain["loss"], plain["lr_d"], plain["lr_g"],
-            plain["r1"], plain["augment"]) == (None, False, "non-saturating", None, None,
+            plain["r1"], plain["augment"]) == (None, False, "bce", None, None,
                                                None, None)
 
 

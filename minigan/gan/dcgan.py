@@ -195,7 +195,7 @@ class DCGAN(GANModel):
         (the penalty K times as strong, K times as rarely: the same on average, for
         1/K of its cost, a double backward)."""
         opt_d = self.optimizers["D"]
-        loss_fn = tools.D_LOSSES[self.config.get("loss") or "non-saturating"]
+        loss_fn = tools.D_LOSSES[self.config.get("loss", "bce")]
         penalty = None
         if tools.r1_due(self.config, getattr(self, "step", 1)):
             penalty, real_logits = r1_penalty(self.discriminate, real, labels)

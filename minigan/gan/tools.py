@@ -15,8 +15,8 @@ the library, one idea each:
                         bounds, so with it D would not be 1-Lipschitz per layer as
                         spectral norm intends (SN-GAN's D has none); it also mixes the
                         images of a batch, which an R1 gradient per image should not see
-    --loss hinge        minigan.gan.losses.d_hinge_loss / g_hinge_loss (default:
-                        non-saturating, the DCGAN paper's BCE)
+    --loss hinge        minigan.gan.losses.d_hinge_loss / g_hinge_loss (default: bce,
+                        the DCGAN paper's BCE for D and -log D(G(z)) for G)
     --lr-d, --lr-g      two time-scale learning rates (Heusel et al. 2017); none given:
                         --lr for both. Like --lr, they may change on --resume
     --r1 GAMMA          minigan.gan.losses.r1_penalty on the reals, lazily: every
@@ -35,7 +35,7 @@ from .options import nonnegative_float, positive_float, positive_int, unit_inter
 OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "r1", "r1_every", "augment",
            "recipe")
 
-D_LOSSES = {"non-saturating": d_loss, "hinge": d_hinge_loss}
+D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss}
 
 # --recipe NAME: defaults for the options above; any option given still wins.
 RECIPES = {
@@ -90,9 +90,10 @@ def add_arguments(parser, uses, default_lr):
                            help="spectral normalisation of D's conv and linear layers "
                                 "(D then has no batch norm)")
     if "loss" in uses:
-        group.add_argument("--loss", choices=tuple(D_LOSSES), default="non-saturating",
-                           help="the adversarial loss: the paper's BCE with the "
-                                "non-saturating G loss, or the hinge loss")
+        group.add_argument("--loss", choices=tuple(D_LOSSES), default="bce",
+                           help="the adversarial loss: bce, the DCGAN paper's (D: BCE, G: "
+                                "-log D(G(z))), or hinge (D: relu(1 - D(x)) + relu(1 + "
+                                "D(G(z))), G: -D(G(z)))")
     if "lr_d" in uses:
         group.add_argument("--lr-d", type=positive_float, default=None,
                            help=f"D's learning rate (none given: --lr, {default_lr})")
@@ -168,7 +169,7 @@ def augment_images(images, policy):
 
 def regularised_d(config):
     """Whether D's step differs from the paper's: a hinge loss, or an R1 penalty."""
-    return (config.get("loss") or "non-saturating") != "non-saturating" or bool(config.get("r1"))
+    return config.get("loss", "bce") != "bce" or bool(config.get("r1"))
 
 
 def r1_due(config, step):
