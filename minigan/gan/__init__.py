@@ -7,6 +7,7 @@ Each model is one file on the `GANModel` base; the loop that trains them all is
     losses.py      the adversarial losses (BCE, non-saturating, Wasserstein, gradient penalty)
     dcgan.py       the MNIST DCGAN (Radford et al. 2015)
     dcgan64.py     the paper's 64x64 networks (PyTorch's DCGAN example), on an image folder
+    tools.py       its post-DCGAN options: --ema, --spectral-norm, --loss hinge, --r1, --augment ...
     cgan.py        its conditional version (Mirza & Osindero 2014)
     gan.py         Goodfellow's MLP GAN, minimax or non-saturating loss
     acgan.py, infogan.py, wgan.py, wgan_gp.py, ebgan.py, lapgan.py, vae.py, cvae_gan.py

@@ -25,6 +25,7 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn
 
+from .base import GANModel
 from .cgan import CGAN
 from .dcgan import Generator, discriminator_layers
 from .losses import d_loss, g_loss_non_saturating, mean_probability
@@ -66,6 +67,9 @@ class ACGAN(CGAN):
     """CGAN's generator input [z, one_hot(label)]; D classifies instead of being told."""
 
     name = "acgan"
+    # Its own train_step: none of the post-DCGAN tools DCGAN offers (tools.py).
+    common_options = GANModel.common_options
+    learning_rates = GANModel.learning_rates
     plot_keys = ("loss_d", "loss_g", "class_loss_real", "class_loss_fake")
     progress_keys = ("loss_d", "loss_g", "D(x)", "D(G(z))", "acc_real", "acc_fake")
 

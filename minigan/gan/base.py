@@ -10,8 +10,10 @@ To add a model, subclass GANModel and define:
     name               the program's name ("dcgan")
     defaults           option values that differ from the common ones (lr, d_steps ...)
     common_options     which of the optional shared options it reads (--beta1, --d-steps,
-                       --nice); the program offers only those
-    learning_rates     {option: optimizers it sets}: what --resume may change (--lr, --g-lr)
+                       --nice, and tools.OPTIONS: --ema, --spectral-norm, ... --recipe);
+                       the program offers only those
+    learning_rates     {option: optimizers it sets}: what --resume may change (--lr, --g-lr);
+                       an option left at None gives way to the ones before it (--lr-d)
     build(config)      make self.networks and self.optimizers
     train_step(real, labels, step) -> dict of float metrics (loss_d, loss_g, ...)
     generate(z, labels=None) -> images in [-1, 1], shape (N, 1, 28, 28)

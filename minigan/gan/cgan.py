@@ -21,7 +21,8 @@ class CGAN(DCGAN):
     conditional = True
 
     def make_networks(self):
-        return Generator(self.z_dim + self.num_classes), Discriminator(1 + self.num_classes)
+        return (Generator(self.z_dim + self.num_classes),
+                Discriminator(1 + self.num_classes, batch_norm=self.d_batch_norm))
 
     def generator_input(self, z, labels):
         return mg.cat([z, F.one_hot(labels, self.num_classes).float()], 1)

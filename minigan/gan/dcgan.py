@@ -9,11 +9,18 @@
 
 Written with nn.Sequential named `net`, so the state dict keys are those of the
 same modules in PyTorch (`net.0.weight`, `net.1.running_mean`, ...).
+
+The paper's recipe is the default. The options of the post-DCGAN tools (tools.py:
+--ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --r1, --augment, --recipe
+modern) change the networks in `build` and take the `regularised_*_step`s below;
+the plain `discriminator_step`/`generator_step` stay the paper's, as the course
+has them written.
 """
 from minigan import nn, optim
 
+from . import tools
 from .base import GANModel, init_dcgan_weights
-from .losses import d_loss, g_loss_non_saturating, mean_probability
+from .losses import d_loss, g_hinge_loss, g_loss_non_saturating, mean_probability, r1_penalty
 
 
 class Generator(nn.Module):
@@ -37,18 +44,22 @@ class Generator(nn.Module):
         return self.net(z)
 
 
-def discriminator_layers(in_channels=1):
+def discriminator_layers(in_channels=1, batch_norm=True):
     """The DCGAN discriminator's convolutions, (N, in_channels, 28, 28) -> (N, 128, 7, 7).
 
     A list, to be unpacked into an nn.Sequential: ACGAN, InfoGAN and EBGAN build
     on the same stack, and the layers keep their Sequential indices (0-4) and so
     the state-dict names of the same modules written in PyTorch.
+    batch_norm=False (--spectral-norm): an Identity at index 3 instead of the batch
+    norm, so the indices stay. The second convolution stays without a bias either way:
+    a seeded run then draws the same G (the layers' default init draws from the same
+    stream, D's after G's) whether or not D is normalised.
     """
     return [
         nn.Conv2d(in_channels, 64, 4, 2, 1),
         nn.LeakyReLU(0.2),
         nn.Conv2d(64, 128, 4, 2, 1, bias=False),
-        nn.BatchNorm2d(128),
+        nn.BatchNorm2d(128) if batch_norm else nn.Identity(),
         nn.LeakyReLU(0.2),
     ]
 
@@ -56,10 +67,10 @@ def discriminator_layers(in_channels=1):
 class Discriminator(nn.Module):
     """images (N, in_channels, 28, 28) -> logits (N, 1)."""
 
-    def __init__(self, in_channels=1):
+    def __init__(self, in_channels=1, batch_norm=True):
         super().__init__()
         self.net = nn.Sequential(
-            *discriminator_layers(in_channels),
+            *discriminator_layers(in_channels, batch_norm),
             nn.Flatten(),
             nn.Linear(128 * 7 * 7, 1),
         )
@@ -73,18 +84,32 @@ class DCGAN(GANModel):
     one G step every `d_steps` D steps."""
 
     name = "dcgan"
+    common_options = GANModel.common_options + tools.OPTIONS
+    # --lr sets both; --lr-d / --lr-g, when given, set one each (config.set_learning_rates).
+    learning_rates = {"lr": None, "lr_d": ("D",), "lr_g": ("G",)}
 
     def make_networks(self):
-        return Generator(self.z_dim), Discriminator(1)
+        return Generator(self.z_dim), Discriminator(1, batch_norm=self.d_batch_norm)
+
+    @property
+    def d_batch_norm(self):
+        """D keeps its batch norm unless --spectral-norm (see tools.py for why)."""
+        return not self.config.get("spectral_norm")
 
     def build(self, config):
         self.G, self.D = self.make_networks()
         self.G.apply(init_dcgan_weights)
         self.D.apply(init_dcgan_weights)
+        if config.get("spectral_norm"):
+            tools.spectral_norm_layers(self.D)  # after the init: it normalises those weights
         self.networks = {"G": self.G, "D": self.D}
+        self.G_ema = tools.ema_generator(self.G, config)  # None without --ema
+        if self.G_ema is not None:
+            self.networks["G_ema"] = self.G_ema
+        lr_g, lr_d = tools.learning_rates(config)
         self.optimizers = {
-            "G": optim.Adam(self.G.parameters(), lr=config["lr"], betas=(config["beta1"], 0.999)),
-            "D": optim.Adam(self.D.parameters(), lr=config["lr"], betas=(config["beta1"], 0.999)),
+            "G": optim.Adam(self.G.parameters(), lr=lr_g, betas=(config["beta1"], 0.999)),
+            "D": optim.Adam(self.D.parameters(), lr=lr_d, betas=(config["beta1"], 0.999)),
         }
 
     def generator_input(self, z, labels):
@@ -94,9 +119,17 @@ class DCGAN(GANModel):
         return images
 
     def generate(self, z, labels=None):
-        return self.G(self.generator_input(z, labels))
+        """G(z); in eval mode (sample grids, --generate, the quality report) the EMA
+        generator instead, when --ema keeps one."""
+        G = self.G_ema if getattr(self, "G_ema", None) is not None and not self.G.training \
+            else self.G
+        return G(self.generator_input(z, labels))
 
     def discriminate(self, images, labels=None):
+        """D's logits; in train mode with --augment, of the augmented images: every
+        D evaluation of a training step, real or fake, D step or G step."""
+        if self.D.training and self.config.get("augment"):
+            images = tools.augment_images(images, self.config["augment"])
         return self.D(self.discriminator_input(images, labels))
 
     def score(self, images, labels=None):
@@ -105,15 +138,21 @@ class DCGAN(GANModel):
     def train_step(self, real, labels, step):
         """One D step on (real, G(z)); then, every d_steps-th step, one G step."""
         fake = self.generate(self.sample_z(real.shape[0]), labels)
+        self.step = step  # --r1 --r1-every K regularises the D steps with step % K == 0
         metrics = self.discriminator_step(real, fake, labels)
         # BEGIN TASK 5.4
         if step % self.config["d_steps"] == 0:
             metrics["loss_g"] = self.generator_step(fake, labels)
         # END TASK 5.4
+        if "loss_g" in metrics:  # G stepped
+            self.update_ema()
         return metrics
 
     def discriminator_step(self, real, fake, labels):
-        """One Adam step of D on d_loss: real -> 1, fake -> 0. Returns the D metrics."""
+        """One Adam step of D on d_loss: real -> 1, fake -> 0. Returns the D metrics.
+        (--loss hinge or --r1: `regularised_discriminator_step` instead.)"""
+        if tools.regularised_d(self.config):
+            return self.regularised_discriminator_step(real, fake, labels)
         opt_d = self.optimizers["D"]
         # BEGIN TASK 5.2
         # fake.detach(): D's loss must send no gradient into G.
@@ -129,7 +168,9 @@ class DCGAN(GANModel):
 
     def generator_step(self, fake, labels):
         """One Adam step of G on the non-saturating loss: make D call the fakes real.
-        Returns loss_g as a float."""
+        Returns loss_g as a float. (--loss hinge: `regularised_generator_step`.)"""
+        if self.config.get("loss") == "hinge":
+            return self.regularised_generator_step(fake, labels)
         opt_g = self.optimizers["G"]
         # D's parameter gradients would be discarded: skip computing them. The block
         # covers the forward too, since backward reads requires_grad when it runs.
@@ -140,4 +181,48 @@ class DCGAN(GANModel):
             loss_g.backward()
             opt_g.step()
             # END TASK 5.3
+        return loss_g.item()
+
+    # --- the post-DCGAN tools (tools.py) ------------------------------------------------
+    def update_ema(self):
+        """--ema: fold G's new weights into G_ema, after every G step."""
+        if getattr(self, "G_ema", None) is not None:
+            self.G_ema.update_parameters(self.G)
+
+    def regularised_discriminator_step(self, real, fake, labels):
+        """The D step with --loss's D loss (BCE, or hinge) and, on the steps where
+        step % --r1-every == 0, StyleGAN2's lazy R1 penalty on the reals:
+
+            loss = d_loss + K * gamma / 2 * E ||dD(x)/dx||^2     (K = --r1-every)
+
+        (the penalty K times as strong, K times as rarely: the same on average, for
+        1/K of its cost, a double backward)."""
+        opt_d = self.optimizers["D"]
+        loss_fn = tools.D_LOSSES[self.config.get("loss", "bce")]
+        penalty = None
+        if tools.r1_due(self.config, getattr(self, "step", 1)):
+            penalty, real_logits = r1_penalty(self.discriminate, real, labels)
+        else:
+            real_logits = self.discriminate(real, labels)
+        fake_logits = self.discriminate(fake.detach(), labels)
+        loss_d = loss_fn(real_logits, fake_logits)
+        total = loss_d
+        if penalty is not None:
+            total = loss_d + (self.config["r1_every"] * self.config["r1"] / 2) * penalty
+        opt_d.zero_grad()
+        total.backward()
+        opt_d.step()
+        metrics = {"loss_d": loss_d.item(), "D(x)": mean_probability(real_logits),
+                   "D(G(z))": mean_probability(fake_logits)}
+        if penalty is not None:
+            metrics["r1"] = penalty.item()
+        return metrics
+
+    def regularised_generator_step(self, fake, labels):
+        """The G step of --loss hinge: -mean(D(G(z))). Returns loss_g as a float."""
+        opt_g = self.optimizers["G"]
+        loss_g = g_hinge_loss(self.discriminate(fake, labels))
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
         return loss_g.item()

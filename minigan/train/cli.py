@@ -30,6 +30,7 @@ import minigan as mg
 from minigan._device import choose_backend
 from minigan.backend import get_backend
 from minigan.data.mnist import ChecksumError, DataNotFoundError
+from minigan.gan import tools
 from minigan.gan.options import positive_float, positive_int, unit_interval
 from minigan.viz import save_grid
 
@@ -147,6 +148,7 @@ def build_parser(model_cls):
     if model_cls.conditional:
         gen.add_argument("--digit", type=int, default=None, choices=range(10),
                          help="generate only this digit (none given: N/10 of each)")
+    tools.add_arguments(p, uses, defaults["lr"])
     model_cls.add_arguments(p)
     return p
 
@@ -189,6 +191,7 @@ def main(model_cls, argv=None):
     parser = build_parser(model_cls)
     args = parser.parse_args(argv)
     given = given_options(parser, argv)
+    tools.apply_recipe(vars(args), given)  # --recipe's defaults for the options not given
     with mg.textbook(args.textbook):  # the twins for this run only
         return _run(model_cls, parser, args, given)
 
@@ -296,6 +299,9 @@ def _prepare_training(parser, model_cls, args, given):
         log = os.path.join(out, "log.jsonl")
         if os.path.exists(log):
             read_steplog(log)  # a damaged line: say which, before anything is written
+    unused = tools.unused_options(config, given)
+    if unused:
+        raise OptionError(unused)
     if config["train_size"] is not None:
         check_batch_fits(config["batch_size"], config["train_size"], " with --train-size")
     make_out_folder(out)  # the last check: a folder is the first thing written

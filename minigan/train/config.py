@@ -3,11 +3,11 @@
 Every option of a training program is one of three kinds:
 
     run        defines the run: the model and its options (--loss, --z-dim, --d-steps,
-               --clip ...), --batch-size, --train-size, --seed, --backend. On --resume
+               --clip, --ema, --spectral-norm, --r1, --augment, --recipe ...), --batch-size, --train-size, --seed, --backend. On --resume
                it comes from the checkpoint; a different value given is an error, since
                the run would silently stop being the one the checkpoint continues.
     schedule   how far and how fast the run goes on: --epochs, --max-steps, the
-               learning rates (--lr, a model's --g-lr), --eval/--no-eval,
+               learning rates (--lr, a model's --g-lr, DCGAN's --lr-d/--lr-g), --eval/--no-eval,
                --eval-samples, output extras. On --resume it comes from the checkpoint
                unless given; a given value changes for real.
     invocation what this command does: --out, --resume, --overwrite, --checkpoint,
@@ -141,17 +141,23 @@ def check_batch_fits(batch_size, num_images, what):
 def set_learning_rates(model, config):
     """Give the optimizers the rates in `config` (after their state was loaded from a
     checkpoint, which brought the old ones). Returns the step-log events of what
-    changed: [{"event": "lr", "option": "lr", "optimizer": "D", "lr": 0.1, "was": 2e-4}]."""
-    events = []
+    changed: [{"event": "lr", "option": "lr", "optimizer": "D", "lr": 0.1, "was": 2e-4}].
+
+    An option set to None (DCGAN's --lr-d not given) leaves its optimizers to the
+    options before it in `model.learning_rates` (--lr): the last one set wins."""
+    wanted = {}  # optimizer -> (option, rate)
     for option, optimizers in model.learning_rates.items():
-        if option not in config:
+        if config.get(option) is None:
             continue
         for name in optimizers or tuple(model.optimizers):
-            for group in model.optimizers[name].param_groups:
-                if group["lr"] != config[option]:
-                    events.append({"event": "lr", "option": option, "optimizer": name,
-                                   "lr": config[option], "was": group["lr"]})
-                group["lr"] = config[option]
+            wanted[name] = (option, config[option])
+    events = []
+    for name, (option, rate) in wanted.items():
+        for group in model.optimizers[name].param_groups:
+            if group["lr"] != rate:
+                events.append({"event": "lr", "option": option, "optimizer": name,
+                               "lr": rate, "was": group["lr"]})
+            group["lr"] = rate
     return events
 
 

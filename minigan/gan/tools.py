@@ -1,0 +1,177 @@
+"""The post-DCGAN training tools as options of a model: --ema, --spectral-norm, --loss
+hinge, --lr-d/--lr-g, --r1/--r1-every, --augment, and --recipe modern, their sum.
+
+A model that reads them lists `OPTIONS` in its `common_options` (DCGAN, and so
+CGAN); the programs of the others do not offer them. The tools themselves live in
+the library, one idea each:
+
+    --ema DECAY         minigan.optim.swa_utils.AveragedModel with get_ema_multi_avg_fn:
+                        G_ema <- DECAY * G_ema + (1 - DECAY) * G after every G step;
+                        the samples (grids, --generate, --nice, --interpolate, the quality
+                        report) are drawn by G_ema in eval mode
+    --spectral-norm     minigan.nn.utils.spectral_norm on D's conv and linear layers.
+                        D's batch norm goes (an Identity takes its place): batch norm
+                        divides by the batch's standard deviation, a factor no weight
+                        bounds, so with it D would not be 1-Lipschitz per layer as
+                        spectral norm intends (SN-GAN's D has none); it also mixes the
+                        images of a batch, which an R1 gradient per image should not see
+    --loss hinge        minigan.gan.losses.d_hinge_loss / g_hinge_loss (default: bce,
+                        the DCGAN paper's BCE for D and -log D(G(z)) for G)
+    --lr-d, --lr-g      two time-scale learning rates (Heusel et al. 2017); none given:
+                        --lr for both. Like --lr, they may change on --resume
+    --r1 GAMMA          minigan.gan.losses.r1_penalty on the reals, lazily: every
+    --r1-every K        K-th D step adds K * GAMMA / 2 * E||dD(x)/dx||^2 (StyleGAN2)
+    --augment POLICY    minigan.gan.augment.augment on real AND fake images before every
+                        D evaluation of a training step (D step and G step), fresh random
+                        parameters per call
+"""
+import argparse
+
+from .augment import augment, parse_policy
+from .losses import d_hinge_loss, d_loss
+from .options import nonnegative_float, positive_float, positive_int, unit_interval
+
+# The dests a model lists in `common_options` to be offered these options.
+OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "r1", "r1_every", "augment",
+           "recipe")
+
+D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss}
+
+# --recipe NAME: defaults for the options above; any option given still wins.
+RECIPES = {
+    "plain": {},
+    "modern": {"ema": 0.99, "spectral_norm": True, "loss": "hinge", "lr_d": 4e-4,
+               "lr_g": 2e-4, "r1": None, "augment": None},
+}
+
+
+def describe_recipe(name):
+    """'--ema 0.99 --spectral-norm --loss hinge ...': a recipe as the options it sets."""
+    parts = []
+    for dest, value in RECIPES[name].items():
+        flag = "--" + dest.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif value is not None and value is not False:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts) or "(the model's own defaults)"
+
+
+def augment_policy(text):
+    """argparse type of --augment: 'translation,cutout,color' (any subset), normalised."""
+    try:
+        names = parse_policy(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("augment: ", "")) from None
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of "
+                                         f"translation, cutout, color, got {text!r}")
+    return ",".join(names)
+
+
+def add_arguments(parser, uses, default_lr):
+    """The options of `OPTIONS` that `uses` (a model's common_options) names."""
+    if not set(OPTIONS) & set(uses):
+        return
+    group = parser.add_argument_group(
+        "post-DCGAN tools (defaults: off, the paper's recipe; --recipe sets several)")
+    if "recipe" in uses:
+        group.add_argument("--recipe", choices=tuple(RECIPES), default="plain",
+                           help="defaults for the options below, each of which may still be "
+                                "given: plain = the paper's recipe; modern = "
+                                + describe_recipe("modern"))
+    if "ema" in uses:
+        group.add_argument("--ema", type=unit_interval, default=None, metavar="DECAY",
+                           help="keep an exponential moving average of G's weights and "
+                                "buffers (updated after every G step) and draw every sample "
+                                "with it; none given: off")
+    if "spectral_norm" in uses:
+        group.add_argument("--spectral-norm", action="store_true",
+                           help="spectral normalisation of D's conv and linear layers "
+                                "(D then has no batch norm)")
+    if "loss" in uses:
+        group.add_argument("--loss", choices=tuple(D_LOSSES), default="bce",
+                           help="the adversarial loss: bce, the DCGAN paper's (D: BCE, G: "
+                                "-log D(G(z))), or hinge (D: relu(1 - D(x)) + relu(1 + "
+                                "D(G(z))), G: -D(G(z)))")
+    if "lr_d" in uses:
+        group.add_argument("--lr-d", type=positive_float, default=None,
+                           help=f"D's learning rate (none given: --lr, {default_lr})")
+    if "lr_g" in uses:
+        group.add_argument("--lr-g", type=positive_float, default=None,
+                           help=f"G's learning rate (none given: --lr, {default_lr})")
+    if "r1" in uses:
+        group.add_argument("--r1", type=nonnegative_float, default=None, metavar="GAMMA",
+                           help="R1 penalty GAMMA / 2 * E||dD(x)/dx||^2 on the real images; "
+                                "none given: off")
+        group.add_argument("--r1-every", type=positive_int, default=16, metavar="K",
+                           help="lazy R1: only every K-th D step, K times as strong")
+    if "augment" in uses:
+        group.add_argument("--augment", type=augment_policy, default=None, metavar="POLICY",
+                           help="differentiable augmentation of real and fake images before "
+                                "D: a comma-separated subset of translation,cutout,color; "
+                                "none given: off")
+
+
+def apply_recipe(args, given):
+    """Fill in the recipe's values (args: vars(namespace)) for the options not given."""
+    recipe = args.get("recipe")
+    if recipe is None:
+        return args
+    for dest, value in RECIPES[recipe].items():
+        if dest in args and dest not in given:
+            args[dest] = value
+    return args
+
+
+def unused_options(config, given):
+    """The one-line reason an option given would be ignored, or None."""
+    if "r1_every" in given and not config.get("r1"):
+        return "--r1-every K says how often the R1 penalty is added: add --r1 GAMMA"
+    if ("lr" in given and config.get("lr_d") is not None
+            and config.get("lr_g") is not None):
+        return (f"--lr would be ignored: --lr-d is {config['lr_d']} and --lr-g "
+                f"{config['lr_g']} (from --recipe {config.get('recipe')} or given): set "
+                "those instead")
+    return None
+
+
+# --- what the model calls ----------------------------------------------------------------
+
+def learning_rates(config):
+    """(G's, D's) learning rate: --lr-g / --lr-d, or --lr."""
+    lr_g, lr_d = config.get("lr_g"), config.get("lr_d")
+    return (config["lr"] if lr_g is None else lr_g), (config["lr"] if lr_d is None else lr_d)
+
+
+def spectral_norm_layers(net):
+    """Spectral norm on every Conv2d and Linear of `net` (in place); returns net."""
+    from minigan import nn
+    for module in list(net.modules()):
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.utils.spectral_norm(module)
+    return net
+
+
+def ema_generator(G, config):
+    """An AveragedModel of G with the --ema decay (buffers averaged too), or None."""
+    decay = config.get("ema")
+    if decay is None:
+        return None
+    from minigan.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    return AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def augment_images(images, policy):
+    """The --augment policy applied to a batch (real or fake: the same function)."""
+    return augment(images, policy)
+
+
+def regularised_d(config):
+    """Whether D's step differs from the paper's: a hinge loss, or an R1 penalty."""
+    return config.get("loss", "bce") != "bce" or bool(config.get("r1"))
+
+
+def r1_due(config, step):
+    """Whether D step `step` (1, 2, ...) adds the lazy R1 penalty."""
+    return bool(config.get("r1")) and step % config.get("r1_every", 16) == 0
