@@ -221,8 +221,9 @@ class DCGAN(GANModel):
     def regularised_generator_step(self, fake, labels):
         """The G step of --loss hinge: -mean(D(G(z))). Returns loss_g as a float."""
         opt_g = self.optimizers["G"]
-        loss_g = g_hinge_loss(self.discriminate(fake, labels))
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        with self.gradients_skipped(self.D):  # as generator_step: D's would be discarded
+            loss_g = g_hinge_loss(self.discriminate(fake, labels))
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
         return loss_g.item()
