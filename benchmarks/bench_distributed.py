@@ -2,10 +2,12 @@
 2 MPI ranks on 1 thread each, and what the communication would cost on a cluster.
 
     python benchmarks/bench_distributed.py                  # both, batch 128, 20 steps
+    python benchmarks/bench_distributed.py --model dcgan64 --batch-size 64 --steps 10
     python benchmarks/bench_distributed.py --steps 40 --json dist.json
 
 Each configuration trains the MNIST DCGAN (minigan.gan.DCGAN, the command-line
-defaults) on random images for `--warmup` + `--steps` steps at the global batch
+defaults), or with --model dcgan64 the paper's 64x64 RGB DCGAN (ngf = ndf = 64), on
+random images for `--warmup` + `--steps` steps at the global batch
 `--batch-size`; the 2-rank run splits it 64 + 64 with SyncBatchNorm, sharded
 random draws and one Allreduce of every optimizer's gradients per step
 (minigan.train.parallel). Images per second count the global batch.
@@ -29,15 +31,24 @@ if ROOT not in sys.path:
     sys.path.append(ROOT)  # minigan from this checkout, when it is not installed
 
 
-def train_steps(batch_size, warmup, steps, distributed):
-    """Time `steps` DCGAN steps (after `warmup`); returns a dict of the measurements."""
+MODELS = {"dcgan": (1, 28), "dcgan64": (3, 64)}  # channels, image size
+
+
+def train_steps(model_name, batch_size, warmup, steps, distributed):
+    """Time `steps` training steps (after `warmup`); returns a dict of the measurements."""
     import numpy as np
 
     import minigan as mg
-    from minigan.gan import DCGAN
+    from minigan.gan import DCGAN, DCGAN64
 
     mg.manual_seed(0)
-    model = DCGAN({"lr": 2e-4, "beta1": 0.5, "d_steps": 1, "z_dim": 100})
+    config = {"lr": 2e-4, "beta1": 0.5, "d_steps": 1, "z_dim": 100}
+    channels, size = MODELS[model_name]
+    if model_name == "dcgan64":
+        model = DCGAN64({**config, "image_size": size, "channels": channels, "ngf": 64,
+                         "ndf": 64})
+    else:
+        model = DCGAN(config)
     world, rank = 1, 0
     step_fn = model.train_step
     if distributed:
@@ -51,7 +62,7 @@ def train_steps(batch_size, warmup, steps, distributed):
             return parallel_step(model, real, labels, step)
     local = batch_size // world
     rng = np.random.default_rng(rank)
-    real = mg.tensor(rng.uniform(-1, 1, (local, 1, 28, 28)).astype(np.float32))
+    real = mg.tensor(rng.uniform(-1, 1, (local, channels, size, size)).astype(np.float32))
     labels = mg.tensor(rng.integers(0, 10, local))
     for step in range(1, warmup + 1):
         step_fn(real, labels, step)
@@ -74,7 +85,8 @@ def train_steps(batch_size, warmup, steps, distributed):
 
 def child(args):
     """One configuration in this process (run by main through a subprocess)."""
-    result, rank = train_steps(args.batch_size, args.warmup, args.steps, args.child == "mpi")
+    result, rank = train_steps(args.model, args.batch_size, args.warmup, args.steps,
+                               args.child == "mpi")
     if rank == 0:
         print("RESULT " + json.dumps(result), flush=True)
 
@@ -96,6 +108,7 @@ def cluster_model(bytes_per_step, calls_per_step, ranks, latency_s, bandwidth_by
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", choices=sorted(MODELS), default="dcgan")
     parser.add_argument("--batch-size", type=int, default=128, help="global batch")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
@@ -118,11 +131,12 @@ def main(argv=None):
         print(f"error: no mpiexec beside {sys.executable}: pip install -e \".[mpi]\"",
               file=sys.stderr)
         return 2
-    me = [os.path.abspath(__file__), "--batch-size", str(args.batch_size), "--steps",
+    me = [os.path.abspath(__file__), "--model", args.model, "--batch-size", str(args.batch_size),
+          "--steps",
           str(args.steps), "--warmup", str(args.warmup)]
     single = run([sys.executable] + me + ["--child", "single"], threads=2)
     double = run([mpiexec, "-n", "2", sys.executable] + me + ["--child", "mpi"], threads=1)
-    print(f"DCGAN, global batch {args.batch_size}, {args.steps} steps after {args.warmup} "
+    print(f"{args.model}, global batch {args.batch_size}, {args.steps} steps after {args.warmup} "
           "warm-up steps, wall clock")
     print(f"{'configuration':<34} {'ms/step':>8} {'img/s':>7} {'MiB sent/step':>14} "
           f"{'calls/step':>10} {'comm ms/step':>12}")

@@ -215,3 +215,22 @@ def test_a_two_rank_run_resumes_on_two_ranks_and_is_refused_on_one(tmp_path):
     again = run([MPIEXEC, "-n", "2"] + program + ["--distributed", "--resume", "--max-steps", "4"])
     assert again.returncode == 0, again.stderr
     assert "resumed from" in again.stderr and "done: 4 steps" in again.stderr
+
+
+@pytest.mark.skipif(MPIEXEC is None, reason="mpiexec not found (pip install -e '.[mpi]')")
+@pytest.mark.parametrize("model", ["dcgan", "dcgan64"])
+def test_bench_distributed_times_one_process_and_two_ranks_and_counts_the_traffic(tmp_path, model):
+    path = tmp_path / "dist.json"
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "bench_distributed.py"), "--model",
+         model, "--batch-size", "4", "--steps", "1", "--warmup", "1", "--json", str(path)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT})
+    assert result.returncode == 0, result.stderr
+    import json
+    report = json.loads(path.read_text())
+    assert report["single"]["ranks"] == 1 and report["two_ranks"]["ranks"] == 2
+    gradients = {"dcgan": 910_658, "dcgan64": 6_342_272}[model]  # G's and D's parameters
+    assert report["two_ranks"]["bytes_per_step"] >= 4 * gradients
+    assert report["model_ms"]["64"] > report["model_ms"]["8"] > 0
+    assert "MODEL, not measured" in result.stdout
