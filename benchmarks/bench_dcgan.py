@@ -215,6 +215,17 @@ def bench_model(model, args):
     torch_gan.load_minigan_weights(mg_model)
 
     images, labels = random_batch(args.batch_size, args.seed)
+    return timed_row(mg_model, torch_gan, images, labels, args,
+                     {"model": model, "batch_size": args.batch_size})
+
+
+def timed_row(mg_model, torch_gan, images, labels, args, row):
+    """Check the first step agrees, then time both libraries' steps interleaved on the
+    same batch (NumPy `images`, `labels`); fills `row` with the first-step check, each
+    library's ms per step and images per second, and their ratio."""
+    import minigan as mg
+    import torch
+    device = torch_gan.device
     batch = (mg.tensor(images), mg.tensor(labels))
     torch_batch = (torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device))
     diffs, mine, theirs = first_step_agreement(mg_model, torch_gan, batch, torch_batch, args.seed)
@@ -223,9 +234,7 @@ def bench_model(model, args):
                          "torch": lambda: torch_gan.train_step(*torch_batch)},
                         args.repeats, args.warmup, settle=args.settle,
                         sync=device_sync(args.backend), clock=args.clock)
-    row = {"model": model, "batch_size": args.batch_size,
-           "first_step": {"minigan": mine, "torch": theirs,
-                          "max_abs_diff": max(diffs.values())}}
+    row["first_step"] = {"minigan": mine, "torch": theirs, "max_abs_diff": max(diffs.values())}
     for name in ("minigan", "torch"):
         ms = median_ms(times[name])
         row[name] = {"ms_per_step": ms, "images_per_s": 1000.0 * args.batch_size / ms,

@@ -22,9 +22,9 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.append(ROOT)  # minigan from this checkout, when it is not installed
-from bench_dcgan import BETAS, LR, Z_DIM, TorchGAN, device_sync, first_step_agreement  # noqa: E402
+from bench_dcgan import BETAS, LR, Z_DIM, TorchGAN, timed_row  # noqa: E402
 from common import (add_timing_arguments, check_timing_arguments, format_machine,  # noqa: E402
-                    format_table, interleaved, machine_info, median_ms, ratio, report, set_threads)
+                    format_table, machine_info, report, set_threads)
 
 
 def torch_example_networks(ngf, ndf, nc):
@@ -90,22 +90,9 @@ def bench(args):
     rng = np.random.default_rng(args.seed)
     images = rng.uniform(-1.0, 1.0, (args.batch_size, args.nc, 64, 64)).astype(np.float32)
     labels = np.zeros(args.batch_size, np.int64)
-    batch = (mg.tensor(images), mg.tensor(labels))
-    torch_batch = (torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device))
-    diffs, mine, theirs = first_step_agreement(mg_model, torch_gan, batch, torch_batch, args.seed)
-    times = interleaved({"minigan": lambda: mg_model.train_step(*batch, 1),
-                         "torch": lambda: torch_gan.train_step(*torch_batch)},
-                        args.repeats, args.warmup, settle=args.settle,
-                        sync=device_sync(args.backend), clock=args.clock)
-    row = {"model": "dcgan64", "batch_size": args.batch_size, "ngf": args.ngf, "ndf": args.ndf,
-           "nc": args.nc, "first_step": {"minigan": mine, "torch": theirs,
-                                         "max_abs_diff": max(diffs.values())}}
-    for name in ("minigan", "torch"):
-        ms = median_ms(times[name])
-        row[name] = {"ms_per_step": ms, "images_per_s": 1000.0 * args.batch_size / ms,
-                     "samples_ms": [1000.0 * t for t in times[name]]}
-    row["ratio"] = ratio(row["minigan"]["ms_per_step"], row["torch"]["ms_per_step"])
-    return row
+    return timed_row(mg_model, torch_gan, images, labels, args,
+                     {"model": "dcgan64", "batch_size": args.batch_size, "ngf": args.ngf,
+                      "ndf": args.ndf, "nc": args.nc})
 
 
 def parse_args(argv):
