@@ -38,7 +38,8 @@ from .. import _threads
 from ..autograd import Function
 from ..backend import get_array_module as _xp
 from . import _twins
-from .shape import getitem, reshape
+from .bias import add_bias
+from .shape import getitem
 
 __all__ = ["conv2d", "conv_transpose2d"]
 
@@ -298,7 +299,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     stride, padding, dilation = check_conv2d_arguments(x, weight, bias, stride, padding,
                                                        dilation)
     y = Conv2d.apply(x, weight, stride=stride, padding=padding, dilation=dilation)
-    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+    return add_bias(y, bias, axis=1)  # in place into the fresh y (bias.py says why)
 
 
 def check_conv2d_arguments(x, weight, bias, stride, padding, dilation):
@@ -333,7 +334,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         x, weight, bias, stride, padding, output_padding, dilation)
     y = ConvTranspose2d.apply(x, weight, stride=stride, padding=padding,
                               output_padding=output_padding, dilation=dilation)
-    return y if bias is None else y + reshape(bias, (1, -1, 1, 1))
+    return add_bias(y, bias, axis=1)  # in place into the fresh y (bias.py says why)
 
 
 def check_conv_transpose2d_arguments(x, weight, bias, stride, padding, output_padding,

@@ -1,6 +1,7 @@
 """Matrix products: matmul (batched, broadcasting) and linear."""
 from ..autograd import Function
 from ..backend import get_array_module as _xp
+from .bias import add_bias
 from .shape import reshape, sum_to, transpose
 
 __all__ = ["matmul", "linear"]
@@ -64,4 +65,8 @@ def linear(x, weight, bias=None):
             f"linear: expected bias of shape ({weight.shape[0]},) for a weight of shape "
             f"{weight.shape}, got {bias.shape}")
     y = matmul(x, transpose(weight, 0, 1))
-    return y if bias is None else y + bias
+    if bias is None:
+        return y
+    if x.ndim != 2:  # matmul returned a reshaped view of its product: the plain add
+        return y + bias
+    return add_bias(y, bias, axis=-1)  # in place into the fresh product (bias.py says why)
