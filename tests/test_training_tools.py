@@ -5,6 +5,7 @@ is offered only to the models that read it (DCGAN and CGAN).
 
 Runs are tiny (--train-size 256 at batch 32, 4 steps, no evaluation)."""
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -369,3 +370,26 @@ def test_the_tools_are_run_options_and_their_rates_may_change_on_resume(tmp_path
     events = [r for r in read_steplog(out / "log.jsonl") if r.get("event") == "lr"]
     assert events == [{"step": 2, "event": "lr", "option": "lr_g", "optimizer": "G",
                        "lr": 3e-4, "was": 1e-4}]
+
+
+@needs_mnist
+def test_a_checkpoint_older_than_the_tools_resumes_as_the_plain_run_it_was(tmp_path, capsys):
+    out = tmp_path / "old"
+    assert run_program(DCGAN, out, "--max-steps", 2, options=SMALL) == 0
+    path = out / "checkpoint.npz"
+    state = mg.load(str(path))  # make it one written before the tools' options existed
+    config = json.loads(state["config"])
+    for dest in tools.OPTIONS:
+        config.pop(dest, None)
+    state["config"] = json.dumps(config, sort_keys=True)
+    mg.save(state, str(path))
+    capsys.readouterr()
+    for argv in (["--recipe", "modern"], ["--spectral-norm"], ["--ema", "0.9"]):
+        assert run_program(DCGAN, out, "--resume", "--max-steps", 3, *argv) == 2
+        err = capsys.readouterr().err
+        assert f"{argv[0]} " in err and f"predates {argv[0]}" in err, err
+    # Not given: the recipe's defaults are not applied to it; it trains on, as plain.
+    assert run_program(DCGAN, out, "--resume", "--max-steps", 3) == 0
+    weights = checkpoint_weights(out)
+    assert any("running_mean" in k for k in weights if k.startswith("D."))
+    assert not any(k.startswith("G_ema.") for k in weights)

@@ -100,8 +100,20 @@ def reconcile(parser, model_cls, args, given, saved, free=(),
     config, changes, conflicts = dict(args), [], []
     for dest, name in names.items():
         kind = option_kind(dest, model_cls)
-        if kind == "invocation" or dest in free or dest not in saved:
-            continue  # not the checkpoint's business, or an option the checkpoint predates
+        if kind == "invocation" or dest in free:
+            continue  # not the checkpoint's business
+        if dest not in saved:  # an option the checkpoint predates
+            if kind != "run":
+                continue
+            # Its run was made with the option's default, so that is what it continues
+            # (a --recipe's value for an option not given is dropped too).
+            default = parser.get_default(dest)
+            if dest in given and args[dest] != default:
+                conflicts.append(f"{name} {shown(args[dest])} was given, but the checkpoint "
+                                 f"predates {name}: its run has the default, "
+                                 f"{shown(default)}")
+            config[dest] = default
+            continue
         old = saved[dest]
         if dest not in given:
             config[dest] = old
