@@ -4,6 +4,7 @@ tool alone, and --recipe modern (and the CGAN's), scored after 5 epochs.
     python benchmarks/recipes.py --commands            # the training commands, one per row
     python benchmarks/recipes.py --runs runs/recipes   # the markdown table from those runs
     python benchmarks/recipes.py --time                # s per epoch of each row, measured
+    python benchmarks/recipes.py --images docs/recipes # 100 samples of plain and modern, seed 0
 
 Train each row first with the command `--commands` prints (each writes
 RUNS/NAME/, with `--out`); then `--runs` reads every finished run:
@@ -119,12 +120,37 @@ def time_row(program, options, steps):
     return clock[-1] * STEPS_PER_EPOCH / len(clock)
 
 
+def save_samples(runs, folder):
+    """100 samples (seed 0, as every run's grids: eval mode, G_ema where kept) from the
+    seed-0 run of each DCGAN row named plain or modern, as FOLDER/<plain|modern>.png."""
+    import minigan as mg
+    from minigan.gan import CGAN, DCGAN
+    from minigan.train import generate_samples, load_checkpoint, restore
+    from minigan.viz import save_grid
+    os.makedirs(folder, exist_ok=True)
+    for name, program, options, seeds in ROWS:
+        label = name.split(" ")[0]
+        if label not in ("plain", "modern") or program != "mnist_dcgan.py":
+            continue
+        run_dir = os.path.join(runs, run_name(program, options, seeds[0]))
+        state = load_checkpoint(os.path.join(run_dir, "checkpoint.npz"))
+        model = {"dcgan": DCGAN, "cgan": CGAN}[state["model"]]({**state["config"],
+                                                               "backend": "numpy"})
+        restore(model, state, weights_only=True)
+        mg.manual_seed(0)
+        path = os.path.join(folder, f"{label}.png")
+        save_grid(generate_samples(model, 100), path, nrow=10, scale=2)
+        print(f"wrote {path}", file=sys.stderr)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--commands", action="store_true", help="print the training commands")
     p.add_argument("--runs", default="runs/recipes", help="the folder holding the runs")
     p.add_argument("--time", action="store_true", help="measure s per epoch of every row")
     p.add_argument("--steps", type=int, default=96, help="steps each --time run trains")
+    p.add_argument("--images", default=None, metavar="FOLDER",
+                   help="write 100 samples of the plain and the modern run (seed 0) there")
     p.add_argument("--timings", default=None,
                    help="JSON file: --time writes the timings there, the table reads them")
     args = p.parse_args(argv)
@@ -133,6 +159,9 @@ def main(argv=None):
             for seed in seeds:
                 out = os.path.join(args.runs, run_name(program, options, seed))
                 print(command(program, options, seed, out))
+        return 0
+    if args.images:
+        save_samples(args.runs, args.images)
         return 0
     timings = {}
     if args.timings and os.path.exists(args.timings) and not args.time:
