@@ -5,6 +5,8 @@ tool alone, and --recipe modern (and the CGAN's), scored after 5 epochs.
     python benchmarks/recipes.py --runs runs/recipes   # the markdown table from those runs
     python benchmarks/recipes.py --time                # s per epoch of each row, measured
     python benchmarks/recipes.py --images docs/recipes # 100 samples of plain and modern, seed 0
+    python benchmarks/recipes.py --live RUN            # an --ema run scored with G's own weights
+    python benchmarks/recipes.py --real-like RUN       # real digits in RUN's class proportions
 
 Train each row first with the command `--commands` prints (each writes
 RUNS/NAME/, with `--out`); then `--runs` reads every finished run:
@@ -124,23 +126,61 @@ def save_samples(runs, folder):
     """100 samples (seed 0, as every run's grids: eval mode, G_ema where kept) from the
     seed-0 run of each DCGAN row named plain or modern, as FOLDER/<plain|modern>.png."""
     import minigan as mg
-    from minigan.gan import CGAN, DCGAN
-    from minigan.train import generate_samples, load_checkpoint, restore
+    from minigan.train import generate_samples
     from minigan.viz import save_grid
     os.makedirs(folder, exist_ok=True)
     for name, program, options, seeds in ROWS:
         label = name.split(" ")[0]
         if label not in ("plain", "modern") or program != "mnist_dcgan.py":
             continue
-        run_dir = os.path.join(runs, run_name(program, options, seeds[0]))
-        state = load_checkpoint(os.path.join(run_dir, "checkpoint.npz"))
-        model = {"dcgan": DCGAN, "cgan": CGAN}[state["model"]]({**state["config"],
-                                                               "backend": "numpy"})
-        restore(model, state, weights_only=True)
+        model = load_run(os.path.join(runs, run_name(program, options, seeds[0])))
         mg.manual_seed(0)
         path = os.path.join(folder, f"{label}.png")
         save_grid(generate_samples(model, 100), path, nrow=10, scale=2)
         print(f"wrote {path}", file=sys.stderr)
+
+
+def load_run(run_dir):
+    from minigan.gan import CGAN, DCGAN
+    from minigan.train import load_checkpoint, restore
+    state = load_checkpoint(os.path.join(run_dir, "checkpoint.npz"))
+    model = {"dcgan": DCGAN, "cgan": CGAN}[state["model"]]({**state["config"],
+                                                           "backend": "numpy"})
+    restore(model, state, weights_only=True)
+    return model
+
+
+def score_live(run_dir):
+    """The quality report of an --ema run drawn by G's own (live) weights, seed 0."""
+    import minigan as mg
+    from minigan.train import evaluate_model
+    model = load_run(run_dir)
+    if getattr(model, "G_ema", None) is None:
+        sys.exit(f"error: {run_dir} was not trained with --ema: its report is G's already")
+    model.G_ema = None  # generate() then draws with G
+    mg.manual_seed(0)
+    return evaluate_model(model, n=10000)
+
+
+def score_real_like(run_dir, data):
+    """10,000 real training digits drawn in the class proportions of RUN's samples (its
+    quality.json's class_counts): what the class imbalance alone costs in the scores."""
+    import numpy as np
+    from minigan import metrics
+    from minigan.data.mnist import MNIST
+    counts = scores_any(run_dir)["class_counts"]
+    mnist = MNIST(data, train=True)
+    images, labels = mnist.images, mnist.labels
+    rng = np.random.default_rng(0)
+    chosen = np.concatenate([rng.choice(np.flatnonzero(labels == digit), count, replace=False)
+                             for digit, count in enumerate(counts)])
+    real = images[chosen].astype(np.float32)[:, None] / 127.5 - 1.0
+    return {"class_counts": counts, **metrics.evaluate_samples(real)}
+
+
+def scores_any(run_dir):
+    with open(os.path.join(run_dir, "quality.json")) as f:
+        return json.load(f)
 
 
 def main(argv=None):
@@ -151,6 +191,11 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=96, help="steps each --time run trains")
     p.add_argument("--images", default=None, metavar="FOLDER",
                    help="write 100 samples of the plain and the modern run (seed 0) there")
+    p.add_argument("--live", default=None, metavar="RUN",
+                   help="score an --ema run's live G instead of its average")
+    p.add_argument("--real-like", default=None, metavar="RUN",
+                   help="score real digits drawn in RUN's class proportions")
+    p.add_argument("--data", default=None, help="MNIST folder (default: $MINIGAN_DATA)")
     p.add_argument("--timings", default=None,
                    help="JSON file: --time writes the timings there, the table reads them")
     args = p.parse_args(argv)
@@ -162,6 +207,12 @@ def main(argv=None):
         return 0
     if args.images:
         save_samples(args.runs, args.images)
+        return 0
+    if args.live or args.real_like:
+        result = (score_live(args.live) if args.live
+                  else score_real_like(args.real_like, args.data or os.environ.get("MINIGAN_DATA")))
+        for key in ("frechet_distance", "inception_score", "class_coverage", "class_counts"):
+            print(f"{key}: {result[key]}")
         return 0
     timings = {}
     if args.timings and os.path.exists(args.timings) and not args.time:
