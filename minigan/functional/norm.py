@@ -15,6 +15,7 @@ Dropout zeroes each element with probability p and scales the rest by 1/(1 - p)
 """
 import numpy as np
 
+from .. import _threads
 from ..autograd import Function, is_grad_enabled
 from ..backend import backend_of
 from ..backend import get_array_module as _xp
@@ -90,24 +91,48 @@ class BatchNorm(Function):
     Forward keeps x - mean rather than x_hat (x_hat = (x - mean) * inv_std is folded
     into the per-channel factors), which saves a pass over x each way.
     Forward also moves running_mean / running_var (backend arrays or None) in place.
+
+    The trick (numpy backend): every channel is independent of the others, so
+    forward, and backward when no graph is recorded, run block by block of
+    channels (minigan/_threads.py: fixed blocks, shared out between threads).
+    A block's numbers are read from memory once for all the passes over them
+    (statistics, centring, scaling), the blocks run at once on several cores, and
+    as each block is reduced by the same calls whatever the thread count, the
+    results are the same bits on one thread as on many.
     """
 
     @staticmethod
     def forward(ctx, x, *affine, running_mean, running_var, momentum, eps):
         xp = _xp(x)
-        count = x.size // x.shape[1]
+        channels = x.shape[1]
+        count = x.size // channels
         per_count = x.dtype.type(1 / count)
-        batch_mean = xp.einsum("ncl->c", _channels_last_merged(x)) * per_count
-        centered = x - batch_mean.reshape(_stat_shape(x.shape))
-        merged = _channels_last_merged(centered)
-        var = xp.einsum("ncl,ncl->c", merged, merged) * per_count
-        inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
-        if affine:
-            weight, bias = affine
-            y = centered * (inv_std * weight).reshape(_stat_shape(x.shape))
-            y += bias.reshape(_stat_shape(x.shape))
-        else:
-            y = centered * inv_std.reshape(_stat_shape(x.shape))
+        eps_ = x.dtype.type(eps)
+        batch_mean = xp.empty(channels, dtype=x.dtype)
+        var = xp.empty(channels, dtype=x.dtype)
+        inv_std = xp.empty(channels, dtype=x.dtype)
+        centered = xp.empty_like(x)
+        y = xp.empty_like(x)
+
+        def channels_block(start, stop):  # channels [start, stop): every pass over them
+            c = slice(start, stop)
+            block, shape = x[:, c], _stat_shape((1, stop - start) + x.shape[2:])
+            batch_mean[c] = xp.einsum("ncl->c", _channels_last_merged(block)) * per_count
+            cen = centered[:, c]
+            xp.subtract(block, batch_mean[c].reshape(shape), out=cen)
+            merged = _channels_last_merged(cen)
+            var[c] = xp.einsum("ncl,ncl->c", merged, merged) * per_count
+            inv_std[c] = 1 / xp.sqrt(var[c] + eps_)
+            out = y[:, c]
+            if affine:
+                weight, bias = affine
+                xp.multiply(cen, (inv_std[c] * weight[c]).reshape(shape), out=out)
+                out += bias[c].reshape(shape)
+            else:
+                xp.multiply(cen, inv_std[c].reshape(shape), out=out)
+
+        _threads.split_blocks(channels_block, channels, _threads.block_rows(channels, x), x,
+                              _threads.ELEMENTWISE_MIN)
         ctx.count, ctx.eps = count, eps
         ctx.centered, ctx.inv_std = centered, inv_std.reshape(_stat_shape(x.shape))
         if running_mean is not None:
@@ -118,13 +143,12 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, g):
         x = ctx.inputs[0]
-        if is_grad_enabled():
-            # The gradient is itself being recorded (create_graph=True, e.g. for a
-            # gradient penalty): x - mean and inv_std depend on x, so they are rebuilt
-            # from x as graph nodes, for the second derivative to see that dependence.
-            centered, inv_std = _centered_and_inv_std(x, ctx.eps)
-        else:
-            centered, inv_std = constant(ctx.centered), constant(ctx.inv_std)
+        if not is_grad_enabled():  # no graph of the gradient: one fused pass (below)
+            return _batch_norm_backward_fused(ctx, g)
+        # The gradient is itself being recorded (create_graph=True, e.g. for a
+        # gradient penalty): x - mean and inv_std depend on x, so they are rebuilt
+        # from x as graph nodes, for the second derivative to see that dependence.
+        centered, inv_std = _centered_and_inv_std(x, ctx.eps)
         sum_g = sum(g, _stat_axes(x.ndim), keepdim=True)
         sum_g_x_hat = ChannelDot.apply(g, centered) * inv_std
         affine = len(ctx.inputs) == 3
@@ -140,6 +164,50 @@ class BatchNorm(Function):
             grads[1] = reshape(sum_g_x_hat, channels) if ctx.needs_input_grad[1] else None
             grads[2] = reshape(sum_g, channels) if ctx.needs_input_grad[2] else None
         return tuple(grads)
+
+
+def _batch_norm_backward_fused(ctx, g):
+    """BatchNorm's backward on arrays, when no graph is recorded (the gradient is a
+    constant): the formulas of BatchNorm's docstring, computed as the graph version
+    computes them, but channel block by channel block (as forward): per block,
+    sum(g) and sum(g * (x - mean)) in one read each, then dL/dx in one more pass,
+    the block still in the cache."""
+    xp = _xp(g.data)
+    g = g.data
+    centered, inv_std = ctx.centered, ctx.inv_std.reshape(-1)
+    channels = centered.shape[1]
+    affine = len(ctx.inputs) == 3
+    weight = ctx.inputs[1].data if affine else None
+    sum_g = xp.empty(channels, dtype=g.dtype)
+    sum_g_x_hat = xp.empty(channels, dtype=g.dtype)
+    grad_x = xp.empty_like(centered) if ctx.needs_input_grad[0] else None
+
+    def channels_block(start, stop):
+        c = slice(start, stop)
+        gb, cen = g[:, c], centered[:, c]
+        shape = _stat_shape((1, stop - start) + centered.shape[2:])
+        merged_g = _channels_last_merged(gb)
+        sum_g[c] = xp.einsum("ncl->c", merged_g)
+        sum_g_x_hat[c] = xp.einsum("ncl,ncl->c", merged_g, _channels_last_merged(cen))
+        sum_g_x_hat[c] *= inv_std[c]
+        if grad_x is None:
+            return
+        scale = inv_std[c] * weight[c] if affine else inv_std[c]
+        per_count = scale * (1.0 / ctx.count)
+        out = grad_x[:, c]
+        xp.multiply(gb, scale.reshape(shape), out=out)
+        # x_hat * k = (x - mean) * (inv_std * k): one pass over x instead of two
+        shifted = cen * (inv_std[c] * sum_g_x_hat[c] * per_count).reshape(shape)
+        shifted += (sum_g[c] * per_count).reshape(shape)
+        out -= shifted
+
+    _threads.split_blocks(channels_block, channels, _threads.block_rows(channels, centered),
+                          centered, _threads.ELEMENTWISE_MIN)
+    grads = [None if grad_x is None else constant(grad_x)]
+    if affine:
+        grads.append(constant(sum_g_x_hat) if ctx.needs_input_grad[1] else None)
+        grads.append(constant(sum_g) if ctx.needs_input_grad[2] else None)
+    return tuple(grads)
 
 
 def _update(running, batch_stat, momentum):
