@@ -34,9 +34,10 @@ import threading
 from .backend import backend_of
 
 MIN_ELEMENTS = 1 << 18  # about 1 MiB of float32: the pieces must outweigh a hand-off
-# Below this many numbers an elementwise pass (relu, batch norm, an Adam step, a
-# product) stays in one piece: the hand-off costs some 10-30 us, which a pass over
-# 64K float32 numbers (about 30-60 us on one core) no longer repays.
+# Below this many numbers a pass that makes several operations on each number
+# (relu's mask and value, batch norm, an Adam step) stays in one piece. A hand-off
+# costs some 10-30 us; one ufunc over 64K float32 numbers takes about 10 us, so a
+# single-operation pass (a copy, a + b) keeps the larger MIN_ELEMENTS.
 ELEMENTWISE_MIN = 1 << 16
 BLOCKS = 8  # a reducing pass's rows come in this many blocks (see block_rows) ...
 MIN_BLOCK_ELEMENTS = 1 << 15  # ... of at least this many numbers, for per-call cost

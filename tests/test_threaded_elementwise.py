@@ -13,6 +13,7 @@ from minigan import _threads, optim
 ABOVE = (67, 7, 13, 11)  # 67067 numbers: just above ELEMENTWISE_MIN (65536)
 BELOW = (5, 7, 9, 11)  # 3465: one piece
 FLAT_ABOVE = (129, 601)  # an (N, C) input, as batch norm 1d and the linear layers have
+ONE_PASS_ABOVE = (67, 7, 13, 43)  # 262297: a single ufunc (a + b) is cut from MIN_ELEMENTS
 SHAPES = [ABOVE, BELOW, FLAT_ABOVE]
 LAYOUTS = ["contiguous", "batch_last", "strided"]
 DTYPES = [np.float32, np.float64]
@@ -84,8 +85,9 @@ def assert_same_bits(one, many):
         assert np.array_equal(np.signbit(a), np.signbit(b))  # -0.0 stays -0.0
 
 
-def pieces_expected(shape, count):
-    return 0 if np.prod(shape) < _threads.ELEMENTWISE_MIN else count
+def cut_expected(shape, least=None):
+    """Whether a pass over `shape` should be cut into pieces."""
+    return np.prod(shape) >= (_threads.ELEMENTWISE_MIN if least is None else least)
 
 
 ACTIVATIONS = {
@@ -112,14 +114,14 @@ def test_threaded_activation_forward_and_backward_are_bit_identical(
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
     if name in ("relu", "leaky_relu_0.2") and layout != "strided":
-        # forward, the product g * mask (relu) or the fused slope pass (leaky), and
+        # forward, the slope (leaky), the product g * slope or g * mask (relu), and
         # the products y * upstream and its gradient are each cut into pieces
-        assert (cut > 0) == (pieces_expected(shape, count) > 0)
+        assert (cut > 0) == cut_expected(shape)
 
 
 @pytest.mark.parametrize("a", [0.2, 0.01, 1.5, -0.3, 0.0])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_leaky_relu_fused_backward_equals_the_slope_array_product(threads, a, dtype):
+def test_threaded_leaky_relu_backward_is_g_times_the_slope_array_bit_for_bit(threads, a, dtype):
     """g * slope, slope = (x > 0) * (1 - a) + a as an array, bit for bit."""
     threads(2)
     leaf, x = leaf_and_input(ABOVE, dtype, "batch_last")
@@ -142,7 +144,7 @@ BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a,
                                      ("batch_last", "batch_last"),
                                      ("batch_last", "contiguous"),
                                      ("strided", "batch_last")])
-@pytest.mark.parametrize("shape", [ABOVE, BELOW])
+@pytest.mark.parametrize("shape", [ONE_PASS_ABOVE, ABOVE, BELOW])
 @pytest.mark.parametrize("name", BINARY)
 def test_threaded_binary_ops_are_bit_identical(threads, name, shape, layouts, dtype, count):
     def run():
@@ -154,14 +156,14 @@ def test_threaded_binary_ops_are_bit_identical(threads, name, shape, layouts, dt
 
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
-    assert (cut > 0) == (pieces_expected(shape, count) > 0)
+    assert (cut > 0) == cut_expected(shape, _threads.MIN_ELEMENTS)
 
 
 def test_binary_ops_keep_the_operands_memory_order(threads):
     """A threaded product of batch-last operands is batch-last, as a * b is."""
     threads(2)
-    _, a = leaf_and_input(ABOVE, np.float32, "batch_last", seed=1)
-    _, b = leaf_and_input(ABOVE, np.float32, "batch_last", seed=2)
+    _, a = leaf_and_input(ONE_PASS_ABOVE, np.float32, "batch_last", seed=1)
+    _, b = leaf_and_input(ONE_PASS_ABOVE, np.float32, "batch_last", seed=2)
     assert (a * b).data.strides == (a.data * b.data).strides
 
 
@@ -191,7 +193,7 @@ def test_threaded_batch_norm_forward_and_backward_are_bit_identical(
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
     if layout != "strided":
-        assert (cut > 0) == (pieces_expected(shape, count) > 0)
+        assert (cut > 0) == cut_expected(shape)
 
 
 @pytest.mark.parametrize("channels", [1, 2, 7, 8, 9, 17, 64])

@@ -5,16 +5,16 @@ by side. A binary op's inputs may have been broadcast against each other; its
 backward undoes that with the one shared helper `sum_to`.
 
 The trick (numpy backend): the big passes of a training step (a + b, a - b, a * b
-of one shape, relu and leaky_relu with their masks, leaky_relu's gradient) are
+of one shape, relu and leaky_relu with their masks, leaky_relu's slope) are
 cut into blocks of rows along the array's outermost axis in memory and run on
 several cores at once (minigan/_threads.py, `_split`): each number is still
 computed by the same IEEE operation, so the bits are those of one pass.
+(Masked ufuncs, `where=`, would save passes but run several times slower here.)
 """
 import numpy as np
 
 from .. import _threads
 from ..autograd import Function
-from ..backend import backend_of
 from ..backend import get_array_module as _xp
 from ..tensor import Tensor
 from . import _cuda
@@ -143,18 +143,21 @@ class Pow(Function):
 
 
 def _split(array):
-    """Whether a pass over `array` is worth cutting across threads (_threads.py):
-    a large NumPy array, more than one thread; else the plain one-pass code runs."""
+    """Whether a pass of several operations over `array` (a mask and a value, say)
+    is worth cutting across threads (_threads.py): a NumPy array of ELEMENTWISE_MIN
+    numbers or more, more than one thread; else the plain one-piece code runs."""
     return _threads.worth_splitting(array, _threads.ELEMENTWISE_MIN)
 
 
 def _binary(ufunc, a, b):
     """ufunc(a, b); for large NumPy operands of one shape, written block by block of
-    rows by several threads into an output of a's memory order (as a + b's)."""
-    if a.shape != b.shape or not _split(a):
+    rows by several threads into an output of a's memory order (as a + b's). One
+    ufunc is one pass: it takes the copies' larger threshold (MIN_ELEMENTS)."""
+    if a.shape != b.shape or not _threads.worth_splitting(a):
         return ufunc(a, b)
     out = _xp(a).empty_like(a, dtype=np.result_type(a, b))
-    _threads.split_along(lambda i: ufunc(a[i], b[i], out=out[i]), out)
+    _threads.split_along(lambda i: ufunc(a[i], b[i], out=out[i]), out,
+                         min_elements=_threads.MIN_ELEMENTS)
     return out
 
 
@@ -347,8 +350,8 @@ class ReLU(MaskedGrad):
 class LeakyReLU(Function):
     """y = x if x > 0 else a x;  dL/dx = g * (1 if x > 0 else a)
 
-    Large inputs: y and the mask block by block on several threads (see the top).
-    Backward on the numpy backend is LeakyReLUGrad, one fused pass."""
+    Large inputs: y and the mask, and backward's slope, block by block on several
+    threads (see the top)."""
 
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -377,50 +380,25 @@ class LeakyReLU(Function):
 
     @staticmethod
     def backward(ctx, g):
-        if backend_of(g.data).name == "numpy":
-            two = _xp(g.data).array([False, True])  # the two values slope can hold
-            return LeakyReLUGrad.apply(g, positive=ctx.positive,
-                                       slopes=_leaky_slope(two, ctx.a, g.dtype))
         return g * constant(_leaky_slope(ctx.positive, ctx.a, g.dtype))
 
 
 def _leaky_slope(positive, a, dtype):
-    """leaky_relu's slope, 1 where `positive` else a, computed as one formula so that
-    every backward path gets the same bits from it."""
-    slope = positive.astype(dtype)
-    slope *= 1 - a  # 1 where x > 0, then 1 -> 1, 0 -> a
-    slope += a
+    """leaky_relu's slope, 1 where `positive` else a, as an array of `dtype`;
+    block by block of rows on several threads for a large NumPy mask."""
+    xp = _xp(positive)
+    slope = xp.empty_like(positive, dtype=dtype)
+
+    def rows(i):
+        slope[i] = positive[i]  # 1 where x > 0, then 1 -> 1, 0 -> a
+        slope[i] *= 1 - a
+        slope[i] += a
+
+    if _split(positive):
+        _threads.split_along(rows, slope)
+    else:
+        rows(...)
     return slope
-
-
-class LeakyReLUGrad(Function):
-    """y = g * s with s = slopes[1] where `positive`, else slopes[0] (leaky_relu's
-    dL/dx = g * slope(x), slope constant);  dL/dg = grad * s: the same op again.
-
-    The trick: instead of building a float slope array and multiplying (four passes
-    over the image), y = g * slopes[0] everywhere, then y = g * slopes[1] where
-    positive: two passes, the same products, so the same bits; and block by block
-    on several threads for large g (see the top)."""
-
-    @staticmethod
-    def forward(ctx, g, positive, slopes):
-        xp = _xp(g)
-        ctx.positive, ctx.slopes = positive, slopes
-        out = xp.empty_like(g, dtype=slopes.dtype)
-
-        def rows(i):
-            xp.multiply(g[i], slopes[0], out=out[i])
-            xp.multiply(g[i], slopes[1], out=out[i], where=positive[i])
-
-        if _split(g):
-            _threads.split_along(rows, out)
-        else:
-            rows(...)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return LeakyReLUGrad.apply(grad, positive=ctx.positive, slopes=ctx.slopes)
 
 
 class Clamp(MaskedGrad):

@@ -108,31 +108,28 @@ class BatchNorm(Function):
         count = x.size // channels
         per_count = x.dtype.type(1 / count)
         eps_ = x.dtype.type(eps)
-        batch_mean = xp.empty(channels, dtype=x.dtype)
-        var = xp.empty(channels, dtype=x.dtype)
-        inv_std = xp.empty(channels, dtype=x.dtype)
+        batch_mean, var, inv_std, scale = (xp.empty(channels, dtype=x.dtype) for _ in range(4))
         centered = xp.empty_like(x)
         y = xp.empty_like(x)
 
-        def channels_block(start, stop):  # channels [start, stop): every pass over them
-            c = slice(start, stop)
-            block, shape = x[:, c], _stat_shape((1, stop - start) + x.shape[2:])
-            batch_mean[c] = xp.einsum("ncl->c", _channels_last_merged(block)) * per_count
-            cen = centered[:, c]
-            xp.subtract(block, batch_mean[c].reshape(shape), out=cen)
-            merged = _channels_last_merged(cen)
+        def mean_of(c):  # c: a slice of channels
+            batch_mean[c] = xp.einsum("ncl->c", _channels_last_merged(x[:, c])) * per_count
+
+        def center(i, per_channel):  # i: an index of x; per_channel(v): v shaped against it
+            xp.subtract(x[i], per_channel(batch_mean), out=centered[i])
+
+        def var_of(c):
+            merged = _channels_last_merged(centered[:, c])
             var[c] = xp.einsum("ncl,ncl->c", merged, merged) * per_count
             inv_std[c] = 1 / xp.sqrt(var[c] + eps_)
-            out = y[:, c]
-            if affine:
-                weight, bias = affine
-                xp.multiply(cen, (inv_std[c] * weight[c]).reshape(shape), out=out)
-                out += bias[c].reshape(shape)
-            else:
-                xp.multiply(cen, inv_std[c].reshape(shape), out=out)
+            scale[c] = inv_std[c] * affine[0][c] if affine else inv_std[c]
 
-        _threads.split_blocks(channels_block, channels, _threads.block_rows(channels, x), x,
-                              _threads.ELEMENTWISE_MIN)
+        def normalise(i, per_channel):
+            xp.multiply(centered[i], per_channel(scale), out=y[i])
+            if affine:
+                y[i] += per_channel(affine[1])
+
+        _channel_passes(x, (mean_of, None), (None, center), (var_of, None), (None, normalise))
         ctx.count, ctx.eps = count, eps
         ctx.centered, ctx.inv_std = centered, inv_std.reshape(_stat_shape(x.shape))
         if running_mean is not None:
@@ -168,46 +165,87 @@ class BatchNorm(Function):
 
 def _batch_norm_backward_fused(ctx, g):
     """BatchNorm's backward on arrays, when no graph is recorded (the gradient is a
-    constant): the formulas of BatchNorm's docstring, computed as the graph version
-    computes them, but channel block by channel block (as forward): per block,
-    sum(g) and sum(g * (x - mean)) in one read each, then dL/dx in one more pass,
-    the block still in the cache."""
+    constant): the formulas of BatchNorm's docstring, in the graph version's order of
+    operations, in two passes over the channels (see _channel_passes): sum(g) and
+    sum(g * (x - mean)) with the per-channel factors, then dL/dx."""
     xp = _xp(g.data)
     g = g.data
     centered, inv_std = ctx.centered, ctx.inv_std.reshape(-1)
     channels = centered.shape[1]
     affine = len(ctx.inputs) == 3
     weight = ctx.inputs[1].data if affine else None
-    sum_g = xp.empty(channels, dtype=g.dtype)
-    sum_g_x_hat = xp.empty(channels, dtype=g.dtype)
+    sum_g, sum_g_x_hat, scale, k_centered, k_one = (
+        xp.empty(channels, dtype=g.dtype) for _ in range(5))
     grad_x = xp.empty_like(centered) if ctx.needs_input_grad[0] else None
 
-    def channels_block(start, stop):
-        c = slice(start, stop)
-        gb, cen = g[:, c], centered[:, c]
-        shape = _stat_shape((1, stop - start) + centered.shape[2:])
-        merged_g = _channels_last_merged(gb)
+    def sums_of(c):  # c: a slice of channels
+        merged_g = _channels_last_merged(g[:, c])
         sum_g[c] = xp.einsum("ncl->c", merged_g)
-        sum_g_x_hat[c] = xp.einsum("ncl,ncl->c", merged_g, _channels_last_merged(cen))
+        sum_g_x_hat[c] = xp.einsum("ncl,ncl->c", merged_g, _channels_last_merged(centered[:, c]))
         sum_g_x_hat[c] *= inv_std[c]
-        if grad_x is None:
-            return
-        scale = inv_std[c] * weight[c] if affine else inv_std[c]
-        per_count = scale * (1.0 / ctx.count)
-        out = grad_x[:, c]
-        xp.multiply(gb, scale.reshape(shape), out=out)
+        scale[c] = inv_std[c] * weight[c] if affine else inv_std[c]
+        per_count = scale[c] * (1.0 / ctx.count)
+        k_centered[c] = inv_std[c] * sum_g_x_hat[c] * per_count
+        k_one[c] = sum_g[c] * per_count
+
+    def input_grad(i, per_channel):  # i: an index of x; per_channel(v): v shaped against it
+        out = grad_x[i]
+        xp.multiply(g[i], per_channel(scale), out=out)
         # x_hat * k = (x - mean) * (inv_std * k): one pass over x instead of two
-        shifted = cen * (inv_std[c] * sum_g_x_hat[c] * per_count).reshape(shape)
-        shifted += (sum_g[c] * per_count).reshape(shape)
+        shifted = centered[i] * per_channel(k_centered)
+        shifted += per_channel(k_one)
         out -= shifted
 
-    _threads.split_blocks(channels_block, channels, _threads.block_rows(channels, centered),
-                          centered, _threads.ELEMENTWISE_MIN)
+    passes = [(sums_of, None)] + ([(None, input_grad)] if grad_x is not None else [])
+    _channel_passes(centered, *passes)
     grads = [None if grad_x is None else constant(grad_x)]
     if affine:
         grads.append(constant(sum_g_x_hat) if ctx.needs_input_grad[1] else None)
         grads.append(constant(sum_g) if ctx.needs_input_grad[2] else None)
     return tuple(grads)
+
+
+def _channel_passes(x, *passes):
+    """Run `passes` over the channels of x (N, C, ...), one after the other. A pass
+    is (reduce, None): reduce(c) fills per-channel (C,) vectors for a slice c of
+    channels; or (None, elementwise): elementwise(i, per_channel) writes arrays of
+    x's shape at index i, per_channel(v) giving a (C,) vector v shaped to broadcast
+    against x[i].
+
+    The trick, two orders for two memory layouts (numpy backend: threads):
+    - channels outermost in memory (a convolution's batch-last output): every
+      pass runs block by block of channels, a block's numbers read from memory
+      once for all the passes, the blocks shared out between threads;
+    - otherwise ((N, C) from a linear layer, NCHW): each pass in turn, the
+      reductions by blocks of channels, the elementwise passes by blocks of rows
+      of the outermost axis (channel blocks of such memory are short strided runs).
+    Reductions always go by the same fixed blocks of channels (_threads.block_rows),
+    so that the bits do not depend on the number of threads.
+    """
+    channels = x.shape[1]
+    block = _threads.block_rows(channels, x)
+    axis = _threads.outer_axis(x)
+    least = _threads.ELEMENTWISE_MIN
+    if axis == 1:
+        def channel_block(start, stop):
+            c = slice(start, stop)
+            shape = _stat_shape((1, stop - start) + x.shape[2:])
+            for reduce, elementwise in passes:
+                if reduce is not None:
+                    reduce(c)
+                else:
+                    elementwise((slice(None), c), lambda v: v[c].reshape(shape))
+
+        _threads.split_blocks(channel_block, channels, block, x, least)
+        return
+    shape = _stat_shape(x.shape)
+    for reduce, elementwise in passes:
+        if reduce is not None:
+            _threads.split_blocks(lambda start, stop: reduce(slice(start, stop)),
+                                  channels, block, x, least)
+        else:
+            _threads.split_along(lambda i: elementwise(i, lambda v: v.reshape(shape)),
+                                 x, axis, least)
 
 
 def _update(running, batch_stat, momentum):
