@@ -256,3 +256,22 @@ def test_threaded_adam_steps_are_bit_identical(threads, amsgrad, dtype, count):
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
     assert cut == 2 * 3  # the two large parameters, every step; never the small one
+
+
+@pytest.mark.parametrize("count", [2, 3])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [ONE_PASS_ABOVE, BELOW])
+def test_threaded_gradient_copy_into_batch_last_order_is_bit_identical(
+        threads, shape, dtype, count):
+    """Flattening a convolution's batch-last output: backward copies the gradient
+    into the output's memory order (LayoutLike), cut into pieces when large."""
+    def run():
+        leaf, x = leaf_and_input(shape, dtype, "batch_last")
+        y = x.reshape(shape[0], -1)
+        (y * upstream(y.shape, dtype)).sum().backward()
+        assert leaf.grad.data.flags.c_contiguous  # the batch-last memory, as the leaf's
+        return [y.numpy(), leaf.grad.numpy()]
+
+    one, many, cut = run_twice(threads, count, run)
+    assert_same_bits(one, many)
+    assert (cut > 0) == cut_expected(shape, _threads.MIN_ELEMENTS)
