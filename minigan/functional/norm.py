@@ -93,12 +93,12 @@ class BatchNorm(Function):
     Forward also moves running_mean / running_var (backend arrays or None) in place.
 
     The trick (numpy backend): every channel is independent of the others, so
-    forward, and backward when no graph is recorded, run block by block of
-    channels (minigan/_threads.py: fixed blocks, shared out between threads).
-    A block's numbers are read from memory once for all the passes over them
-    (statistics, centring, scaling), the blocks run at once on several cores, and
-    as each block is reduced by the same calls whatever the thread count, the
-    results are the same bits on one thread as on many.
+    forward, and backward when no graph is recorded, run by blocks of channels
+    (see _channel_passes; minigan/_threads.py shares the blocks out between
+    threads). Batch-last input (a convolution's output) goes through all the
+    passes block by block, each block read from memory once; as each block is
+    reduced by the same calls whatever the thread count, the results are the same
+    bits on one thread as on many.
     """
 
     @staticmethod
@@ -140,12 +140,15 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, g):
         x = ctx.inputs[0]
-        if not is_grad_enabled():  # no graph of the gradient: one fused pass (below)
+        if is_grad_enabled():
+            # The gradient is itself being recorded (create_graph=True, e.g. for a
+            # gradient penalty): x - mean and inv_std depend on x, so they are rebuilt
+            # from x as graph nodes, for the second derivative to see that dependence.
+            centered, inv_std = _centered_and_inv_std(x, ctx.eps)
+        elif backend_of(g.data).name == "numpy":  # no graph: blocks of channels (below)
             return _batch_norm_backward_fused(ctx, g)
-        # The gradient is itself being recorded (create_graph=True, e.g. for a
-        # gradient penalty): x - mean and inv_std depend on x, so they are rebuilt
-        # from x as graph nodes, for the second derivative to see that dependence.
-        centered, inv_std = _centered_and_inv_std(x, ctx.eps)
+        else:  # CuPy, strict: whole-array ops, a few large kernels
+            centered, inv_std = constant(ctx.centered), constant(ctx.inv_std)
         sum_g = sum(g, _stat_axes(x.ndim), keepdim=True)
         sum_g_x_hat = ChannelDot.apply(g, centered) * inv_std
         affine = len(ctx.inputs) == 3
@@ -220,8 +223,17 @@ def _channel_passes(x, *passes):
       reductions by blocks of channels, the elementwise passes by blocks of rows
       of the outermost axis (channel blocks of such memory are short strided runs).
     Reductions always go by the same fixed blocks of channels (_threads.block_rows),
-    so that the bits do not depend on the number of threads.
+    so that the bits do not depend on the number of threads. On CuPy and strict,
+    every pass runs once over the whole array (blocks would only add kernel launches).
     """
+    if backend_of(x).name != "numpy":
+        whole = _stat_shape(x.shape)
+        for reduce, elementwise in passes:
+            if reduce is not None:
+                reduce(slice(None))
+            else:
+                elementwise(..., lambda v: v.reshape(whole))
+        return
     channels = x.shape[1]
     block = _threads.block_rows(channels, x)
     axis = _threads.outer_axis(x)
