@@ -155,7 +155,8 @@ def _binary(ufunc, a, b):
     ufunc is one pass: it takes the copies' larger threshold (MIN_ELEMENTS)."""
     if a.shape != b.shape or not _threads.worth_splitting(a):
         return ufunc(a, b)
-    out = _xp(a).empty_like(a, dtype=np.result_type(a, b))
+    xp = _xp(a)
+    out = xp.empty_like(a, dtype=xp.result_type(a, b))
     _threads.split_along(lambda i: ufunc(a[i], b[i], out=out[i]), out,
                          min_elements=_threads.MIN_ELEMENTS)
     return out
