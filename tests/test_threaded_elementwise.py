@@ -277,3 +277,26 @@ def test_threaded_gradient_copy_into_batch_last_order_is_bit_identical(
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
     assert (cut > 0) == cut_expected(shape, _threads.MIN_ELEMENTS)
+
+
+def test_a_dcgan_training_step_gives_the_same_bits_on_one_and_three_threads(
+        threads, monkeypatch):
+    """Every pass cut (no size thresholds), D's and G's weights after two steps: the
+    threaded passes must also hand on the one-piece pass's memory layouts, or later
+    sums would add in another order."""
+    from minigan.gan.dcgan import DCGAN
+    monkeypatch.setattr(_threads, "ELEMENTWISE_MIN", 0)
+    monkeypatch.setattr(_threads, "MIN_ELEMENTS", 0)
+    monkeypatch.setattr(_threads, "MIN_BLOCK_ELEMENTS", 1)
+    images = np.random.default_rng(3).uniform(-1, 1, (6, 1, 28, 28)).astype(np.float32)
+
+    def run():
+        mg.manual_seed(0)
+        gan = DCGAN({"lr": 2e-4, "beta1": 0.5, "d_steps": 1, "z_dim": 100})
+        for step in (1, 2):
+            gan.train_step(mg.tensor(images), mg.tensor(np.zeros(6, np.int64)), step)
+        return [p.numpy() for p in list(gan.G.parameters()) + list(gan.D.parameters())]
+
+    one, many, cut = run_twice(threads, 3, run)
+    assert_same_bits(one, many)
+    assert cut > 50

@@ -151,15 +151,26 @@ def _split(array):
 
 def _binary(ufunc, a, b):
     """ufunc(a, b); for large NumPy operands of one shape, written block by block of
-    rows by several threads into an output of a's memory order (as a + b's). One
-    ufunc is one pass: it takes the copies' larger threshold (MIN_ELEMENTS)."""
+    rows by several threads. One ufunc is one pass: it takes the copies' larger
+    threshold (MIN_ELEMENTS)."""
     if a.shape != b.shape or not _threads.worth_splitting(a):
         return ufunc(a, b)
-    xp = _xp(a)
-    out = xp.empty_like(a, dtype=xp.result_type(a, b))
+    out = _like_result(_xp(a).result_type(a, b), a, b)
     _threads.split_along(lambda i: ufunc(a[i], b[i], out=out[i]), out,
                          min_elements=_threads.MIN_ELEMENTS)
     return out
+
+
+def _like_result(dtype, *operands):
+    """An empty array in the memory order ufunc(*operands) would give its result
+    (NumPy's iterator, order K, allocates it as the ufunc's does): a threaded pass
+    must hand on the layout of the one-piece pass, or the reductions after it
+    would add in another order and the bits would depend on the thread count."""
+    xp = _xp(operands[0])
+    iterator = xp.nditer(list(operands) + [None], flags=["zerosize_ok"],
+                         op_flags=[["readonly"]] * len(operands) + [["writeonly", "allocate"]],
+                         op_dtypes=[None] * len(operands) + [dtype], order="K")
+    return iterator.operands[-1]
 
 
 def add(a, b):
