@@ -159,12 +159,17 @@ def test_threaded_binary_ops_are_bit_identical(threads, name, shape, layouts, dt
     assert (cut > 0) == cut_expected(shape, _threads.MIN_ELEMENTS)
 
 
-def test_binary_ops_keep_the_operands_memory_order(threads):
-    """A threaded product of batch-last operands is batch-last, as a * b is."""
+@pytest.mark.parametrize("first", LAYOUTS)
+@pytest.mark.parametrize("second", LAYOUTS)
+def test_threaded_binary_ops_lay_out_their_result_as_numpy_does(threads, first, second):
+    """The memory order of a threaded a * b (and of relu's value and mask) is the one
+    NumPy's own a * b picks, whatever the operands' orders."""
     threads(2)
-    _, a = leaf_and_input(ONE_PASS_ABOVE, np.float32, "batch_last", seed=1)
-    _, b = leaf_and_input(ONE_PASS_ABOVE, np.float32, "batch_last", seed=2)
+    _, a = leaf_and_input(ONE_PASS_ABOVE, np.float32, first, seed=1)
+    _, b = leaf_and_input(ONE_PASS_ABOVE, np.float32, second, seed=2)
     assert (a * b).data.strides == (a.data * b.data).strides
+    assert (a + b).data.strides == (a.data + b.data).strides
+    assert F.relu(a).data.strides == np.maximum(a.data, 0).strides
 
 
 @pytest.mark.parametrize("count", [2, 3])
