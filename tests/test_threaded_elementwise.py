@@ -305,3 +305,27 @@ def test_a_dcgan_training_step_gives_the_same_bits_on_one_and_three_threads(
     one, many, cut = run_twice(threads, 3, run)
     assert_same_bits(one, many)
     assert cut > 50
+
+
+@pytest.mark.parametrize("count", [2, 3])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layer", ["conv2d", "linear"])
+def test_threaded_bias_add_is_bit_identical(threads, layer, dtype, count):
+    """The bias added in place into a conv2d's batch-last output (rows cut along the
+    bias's own axis, C) and into a linear layer's (N, F) output (rows cut along N)."""
+    rng = np.random.default_rng(4)
+    if layer == "conv2d":
+        x, w = rng.standard_normal((6, 5, 30, 30)), rng.standard_normal((64, 5, 3, 3))
+        op = F.conv2d
+    else:
+        x, w = rng.standard_normal((300, 41)), rng.standard_normal((1001, 41))
+        op = F.linear
+    b = rng.standard_normal(w.shape[0])
+
+    def run():
+        y = op(*(mg.tensor(a.astype(dtype)) for a in (x, w, b)))
+        return [y.numpy()]
+
+    one, many, cut = run_twice(threads, count, run)
+    assert_same_bits(one, many)
+    assert cut > 0 and np.prod(one[0].shape) >= _threads.MIN_ELEMENTS
