@@ -398,18 +398,19 @@ class LeakyReLU(Function):
 def _leaky_slope(positive, a, dtype):
     """leaky_relu's slope, 1 where `positive` else a, as an array of `dtype`;
     block by block of rows on several threads for a large NumPy mask."""
-    xp = _xp(positive)
-    slope = xp.empty_like(positive, dtype=dtype)
+    if not _split(positive):
+        slope = positive.astype(dtype)  # 1 where x > 0, then 1 -> 1, 0 -> a
+        slope *= 1 - a
+        slope += a
+        return slope
+    slope = _xp(positive).empty_like(positive, dtype=dtype)
 
-    def rows(i):
-        slope[i] = positive[i]  # 1 where x > 0, then 1 -> 1, 0 -> a
+    def rows(i):  # the same three steps, on rows [start, stop)
+        slope[i] = positive[i]
         slope[i] *= 1 - a
         slope[i] += a
 
-    if _split(positive):
-        _threads.split_along(rows, slope)
-    else:
-        rows(...)
+    _threads.split_along(rows, slope)
     return slope
 
 
