@@ -5,8 +5,9 @@ into pieces along its first axis and the pieces run at the same time, one per
 thread. Each element is still computed by the same operation in the same order,
 so the result is bit-identical to the unthreaded pass; only who computes which
 rows changes. OpenBLAS threads the matrix products already; this is for the data
-movements around them (im2col's window copy, col2im's adds), which otherwise run
-on one core while the others wait.
+movements around them (im2col's window copy, col2im's adds) and the elementwise
+passes of a training step (activations, batch norm, bias adds, Adam's step),
+which otherwise run on one core while the others wait.
 
     split(work, rows, array)   # work(start, stop) for row ranges covering range(rows)
     split_blocks(work, rows, block, array)   # the same, cut only between fixed blocks
@@ -23,8 +24,10 @@ one thread included.
 
 Used only on the numpy backend (CuPy runs on the GPU; the strict backend is the test
 stand-in for CuPy), only with more than one thread, and only when `array` holds at
-least MIN_ELEMENTS numbers: below that, handing work to a thread costs more than it
-saves. The thread count is NumPy's BLAS's: the environment's OPENBLAS_NUM_THREADS
+least MIN_ELEMENTS numbers (HEAVY_MIN_ELEMENTS for passes of many operations per
+number): below that, handing work to a thread costs more than it saves. A split
+pass must also hand on the memory layouts the one-piece pass would, or the sums
+after it would add in another order. The thread count is NumPy's BLAS's: the environment's OPENBLAS_NUM_THREADS
 (or OMP_NUM_THREADS), else the cores this process may use; set_num_threads changes it.
 """
 import concurrent.futures
@@ -33,12 +36,11 @@ import threading
 
 from .backend import backend_of
 
-MIN_ELEMENTS = 1 << 18  # about 1 MiB of float32: the pieces must outweigh a hand-off
-# Below this many numbers a pass that makes several operations on each number
-# (relu's mask and value, batch norm, an Adam step) stays in one piece. A hand-off
-# costs some 10-30 us; one ufunc over 64K float32 numbers takes about 10 us, so a
-# single-operation pass (a copy, a + b) keeps the larger MIN_ELEMENTS.
-ELEMENTWISE_MIN = 1 << 16
+# Smaller passes stay in one piece, as a hand-off to a thread costs some 10-30 us:
+MIN_ELEMENTS = 1 << 18  # a pass of one or a few ufuncs (a copy, a + b, relu, leaky_relu):
+#                         1 MiB of float32, some 40 us for one ufunc on one core
+HEAVY_MIN_ELEMENTS = 1 << 16  # a pass of many (batch norm's statistics and scaling,
+#                               Adam's dozen): 64K numbers already take 100 us or more
 BLOCKS = 8  # a reducing pass's rows come in this many blocks (see block_rows) ...
 MIN_BLOCK_ELEMENTS = 1 << 15  # ... of at least this many numbers, for per-call cost
 
@@ -150,7 +152,7 @@ def outer_axis(array):
     return best
 
 
-def split_along(work, array, axis=None, min_elements=ELEMENTWISE_MIN):
+def split_along(work, array, axis=None, min_elements=None):
     """Call work(index) with index a tuple of slices, array[index] being rows
     [start, stop) along `axis` (default: outer_axis(array)); the indices cover the
     array exactly once, in pieces at once as split does. For elementwise passes:

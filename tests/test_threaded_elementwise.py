@@ -10,11 +10,12 @@ import minigan as mg
 import minigan.functional as F
 from minigan import _threads, optim
 
-ABOVE = (67, 7, 13, 11)  # 67067 numbers: just above ELEMENTWISE_MIN (65536)
+ABOVE = (67, 7, 13, 43)  # 262297 numbers: just above MIN_ELEMENTS (262144)
+HEAVY_ABOVE = (67, 7, 13, 11)  # 67067: above HEAVY_MIN_ELEMENTS (65536; batch norm, Adam)
 BELOW = (5, 7, 9, 11)  # 3465: one piece
-FLAT_ABOVE = (129, 601)  # an (N, C) input, as batch norm 1d and the linear layers have
-ONE_PASS_ABOVE = (67, 7, 13, 43)  # 262297: a single ufunc (a + b) is cut from MIN_ELEMENTS
-SHAPES = [ABOVE, BELOW, FLAT_ABOVE]
+FLAT_ABOVE = (129, 2033)  # 262257, an (N, C) input, as batch norm 1d and linear layers have
+FLAT_HEAVY_ABOVE = (129, 601)  # 77529
+SHAPES = [ABOVE, HEAVY_ABOVE, BELOW, FLAT_ABOVE]
 LAYOUTS = ["contiguous", "batch_last", "strided"]
 DTYPES = [np.float32, np.float64]
 
@@ -87,7 +88,7 @@ def assert_same_bits(one, many):
 
 def cut_expected(shape, least=None):
     """Whether a pass over `shape` should be cut into pieces."""
-    return np.prod(shape) >= (_threads.ELEMENTWISE_MIN if least is None else least)
+    return np.prod(shape) >= (_threads.MIN_ELEMENTS if least is None else least)
 
 
 ACTIVATIONS = {
@@ -144,7 +145,7 @@ BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a,
                                      ("batch_last", "batch_last"),
                                      ("batch_last", "contiguous"),
                                      ("strided", "batch_last")])
-@pytest.mark.parametrize("shape", [ONE_PASS_ABOVE, ABOVE, BELOW])
+@pytest.mark.parametrize("shape", [ABOVE, HEAVY_ABOVE, BELOW])
 @pytest.mark.parametrize("name", BINARY)
 def test_threaded_binary_ops_are_bit_identical(threads, name, shape, layouts, dtype, count):
     def run():
@@ -156,7 +157,7 @@ def test_threaded_binary_ops_are_bit_identical(threads, name, shape, layouts, dt
 
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
-    assert (cut > 0) == cut_expected(shape, _threads.MIN_ELEMENTS)
+    assert (cut > 0) == cut_expected(shape)
 
 
 @pytest.mark.parametrize("first", LAYOUTS)
@@ -165,8 +166,8 @@ def test_threaded_binary_ops_lay_out_their_result_as_numpy_does(threads, first, 
     """The memory order of a threaded a * b (and of relu's value and mask) is the one
     NumPy's own a * b picks, whatever the operands' orders."""
     threads(2)
-    _, a = leaf_and_input(ONE_PASS_ABOVE, np.float32, first, seed=1)
-    _, b = leaf_and_input(ONE_PASS_ABOVE, np.float32, second, seed=2)
+    _, a = leaf_and_input(ABOVE, np.float32, first, seed=1)
+    _, b = leaf_and_input(ABOVE, np.float32, second, seed=2)
     assert (a * b).data.strides == (a.data * b.data).strides
     assert (a + b).data.strides == (a.data + b.data).strides
     assert F.relu(a).data.strides == np.maximum(a.data, 0).strides
@@ -177,7 +178,8 @@ def test_threaded_binary_ops_lay_out_their_result_as_numpy_does(threads, first, 
 @pytest.mark.parametrize("layout", LAYOUTS)
 # + 3 channels of 36859 numbers each (more than einsum's 8192-number buffer), and one
 # channel (a batch-last view whose outermost memory axis is then H, not C)
-@pytest.mark.parametrize("shape", SHAPES + [(41, 3, 29, 31), (129, 1, 23, 29)])
+@pytest.mark.parametrize("shape", [HEAVY_ABOVE, BELOW, FLAT_HEAVY_ABOVE, (41, 3, 29, 31),
+                                   (129, 1, 23, 29)])
 @pytest.mark.parametrize("affine", [True, False])
 def test_threaded_batch_norm_forward_and_backward_are_bit_identical(
         threads, affine, shape, layout, dtype, count):
@@ -200,7 +202,7 @@ def test_threaded_batch_norm_forward_and_backward_are_bit_identical(
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
     if layout != "strided":
-        assert (cut > 0) == cut_expected(shape)
+        assert (cut > 0) == cut_expected(shape, _threads.HEAVY_MIN_ELEMENTS)
 
 
 @pytest.mark.parametrize("channels", [1, 2, 7, 8, 9, 17, 64])
@@ -223,7 +225,8 @@ def test_batch_norm_blocks_cover_every_channel_once_on_any_thread_count(threads,
 def test_threaded_batch_norm_and_leaky_relu_pass_gradgradcheck(threads, monkeypatch):
     """With no size threshold every pass is cut (3 threads), even on these small
     float64 inputs, and the gradients and second derivatives are still right."""
-    monkeypatch.setattr(_threads, "ELEMENTWISE_MIN", 0)
+    monkeypatch.setattr(_threads, "MIN_ELEMENTS", 0)
+    monkeypatch.setattr(_threads, "HEAVY_MIN_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "MIN_BLOCK_ELEMENTS", 1)
     threads(3)
     rng = np.random.default_rng(6)
@@ -267,7 +270,7 @@ def test_threaded_adam_steps_are_bit_identical(threads, amsgrad, dtype, count):
 
 @pytest.mark.parametrize("count", [2, 3])
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [ONE_PASS_ABOVE, BELOW])
+@pytest.mark.parametrize("shape", [ABOVE, BELOW])
 def test_threaded_gradient_copy_into_batch_last_order_is_bit_identical(
         threads, shape, dtype, count):
     """Flattening a convolution's batch-last output: backward copies the gradient
@@ -281,7 +284,7 @@ def test_threaded_gradient_copy_into_batch_last_order_is_bit_identical(
 
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
-    assert (cut > 0) == cut_expected(shape, _threads.MIN_ELEMENTS)
+    assert (cut > 0) == cut_expected(shape)
 
 
 def test_a_dcgan_training_step_gives_the_same_bits_on_one_and_three_threads(
@@ -290,7 +293,7 @@ def test_a_dcgan_training_step_gives_the_same_bits_on_one_and_three_threads(
     threaded passes must also hand on the one-piece pass's memory layouts, or later
     sums would add in another order."""
     from minigan.gan.dcgan import DCGAN
-    monkeypatch.setattr(_threads, "ELEMENTWISE_MIN", 0)
+    monkeypatch.setattr(_threads, "HEAVY_MIN_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "MIN_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "MIN_BLOCK_ELEMENTS", 1)
     images = np.random.default_rng(3).uniform(-1, 1, (6, 1, 28, 28)).astype(np.float32)

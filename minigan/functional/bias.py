@@ -36,7 +36,7 @@ class AddBias(Function):
         def rows(i):  # b spans `axis`: cut it too when the rows run along that axis
             y[i] += b[i] if len(i) == axis + 1 else b
 
-        _threads.split_along(rows, y, min_elements=_threads.MIN_ELEMENTS)
+        _threads.split_along(rows, y)
         return y
 
     @staticmethod

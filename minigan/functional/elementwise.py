@@ -143,21 +143,19 @@ class Pow(Function):
 
 
 def _split(array):
-    """Whether a pass of several operations over `array` (a mask and a value, say)
-    is worth cutting across threads (_threads.py): a NumPy array of ELEMENTWISE_MIN
-    numbers or more, more than one thread; else the plain one-piece code runs."""
-    return _threads.worth_splitting(array, _threads.ELEMENTWISE_MIN)
+    """Whether a pass over `array` is worth cutting across threads (_threads.py):
+    a NumPy array of MIN_ELEMENTS numbers or more, more than one thread; else the
+    plain one-piece code runs."""
+    return _threads.worth_splitting(array)
 
 
 def _binary(ufunc, a, b):
     """ufunc(a, b); for large NumPy operands of one shape, written block by block of
-    rows by several threads. One ufunc is one pass: it takes the copies' larger
-    threshold (MIN_ELEMENTS)."""
-    if a.shape != b.shape or not _threads.worth_splitting(a):
+    rows by several threads."""
+    if a.shape != b.shape or not _split(a):
         return ufunc(a, b)
     out = _like_result(_xp(a).result_type(a, b), a, b)
-    _threads.split_along(lambda i: ufunc(a[i], b[i], out=out[i]), out,
-                         min_elements=_threads.MIN_ELEMENTS)
+    _threads.split_along(lambda i: ufunc(a[i], b[i], out=out[i]), out)
     return out
 
 

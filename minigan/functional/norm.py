@@ -237,7 +237,7 @@ def _channel_passes(x, *passes):
     channels = x.shape[1]
     block = _threads.block_rows(channels, x)
     axis = _threads.outer_axis(x)
-    least = _threads.ELEMENTWISE_MIN
+    least = _threads.HEAVY_MIN_ELEMENTS
     if axis == 1:
         def channel_block(start, stop):
             c = slice(start, stop)

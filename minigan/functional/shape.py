@@ -126,7 +126,7 @@ class LayoutLike(Function):
         def rows(i):
             y[i] = x[i]
 
-        _threads.split_along(rows, y, min_elements=_threads.MIN_ELEMENTS)
+        _threads.split_along(rows, y)
         return y
 
     @staticmethod

@@ -275,7 +275,7 @@ def _restore(key, value, param, what):
 def each_chunk(update, *arrays):
     """update(*chunk) for every chunk of in_chunks(*arrays), the update rule's body.
 
-    The trick: the chunks of a large parameter (ELEMENTWISE_MIN numbers or more, on
+    The trick: the chunks of a large parameter (HEAVY_MIN_ELEMENTS numbers or more, on
     the numpy backend) are shared out between threads (minigan/_threads.py), each
     thread stepping its run of chunks while the others step theirs. Every number
     is still updated by the same operations, so the bits are those of one thread;
@@ -287,7 +287,7 @@ def each_chunk(update, *arrays):
         for chunk in chunks[start:stop]:
             update(*chunk)
 
-    _threads.split(run, len(chunks), arrays[0], _threads.ELEMENTWISE_MIN)
+    _threads.split(run, len(chunks), arrays[0], _threads.HEAVY_MIN_ELEMENTS)
 
 
 def lerp_(start, end, weight, scratch):
