@@ -1,8 +1,9 @@
 """The elementwise passes split across threads (minigan/_threads.py) give the bits of
 one thread: relu and leaky_relu forward and backward, a + b, a - b, a * b, batch
-norm forward and backward, and Adam's step, on odd sizes below and above the
-threshold, on contiguous, batch-last (a convolution's output: (C, H, W, N) memory
-seen as (N, C, H, W)) and strided inputs, in float32 and float64."""
+norm forward and backward, Adam's step, the bias add and the gradient's copy into a
+batch-last order, on odd sizes below and above the thresholds, on contiguous,
+batch-last (a convolution's output: (C, H, W, N) memory seen as (N, C, H, W)) and
+strided inputs, in float32 and float64; and so does a whole DCGAN training step."""
 import numpy as np
 import pytest
 
