@@ -2,7 +2,7 @@
 
     python examples/mnist_dcgan.py --epochs 5
     python examples/mnist_dcgan.py --generate 64 --nice
-    python examples/mnist_dcgan.py --recipe modern --epochs 5   # EMA, spectral norm, hinge, TTUR
+    python examples/mnist_dcgan.py --recipe modern --epochs 5   # R1 on D, G at 4x D's rate
 
 Writes runs/dcgan/: samples/step_NNNNNN.png (at the start, every --sample-every
 100 steps, and where the run stops), samples/epoch_NNN.png (every epoch's end),

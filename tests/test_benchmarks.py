@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import needs_mnist
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 # One thread: no thread pools spinning against each other, so the smoke runs stay light.
 TINY = ["--repeats", "1", "--warmup", "0", "--batch-size", "4", "--settle", "0", "--threads", "1"]
@@ -146,3 +148,16 @@ def test_bench_dcgan_scaling_refuses_a_batch_size_it_would_ignore(monkeypatch, c
         bench_dcgan.parse_args(["--scaling", "--batch-size", "64"])
     assert stop.value.code == 2
     assert "give it SIZES, not --batch-size" in capsys.readouterr().err
+
+
+@pytest.mark.torch
+@needs_mnist
+def test_bench_epoch_times_both_training_programs(torch, monkeypatch, capsys):
+    bench_epoch = load("bench_epoch", monkeypatch)
+    assert bench_epoch.main(["--steps", "2", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows[1:]] == [
+        "| minigan examples/mnist_dcgan.py", "| PyTorch, the same program"]
+    assert all(r.split(" | ")[1] == "2" for r in rows[1:])  # both timed 2 steps
+    assert "ratio minigan / PyTorch" in out

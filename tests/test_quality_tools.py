@@ -8,7 +8,8 @@ from minigan import nn, optim
 from minigan.gan.augment import (augment, cutout_mask, parse_policy, random_color,
                                  random_cutout, random_translation, translate)
 from minigan.gan.losses import d_hinge_loss, g_hinge_loss, r1_penalty
-from minigan.optim.swa_utils import AveragedModel, get_ema_avg_fn, get_ema_multi_avg_fn
+from minigan.optim.swa_utils import (AveragedModel, get_ema_avg_fn, get_ema_multi_avg_fn,
+                                     update_bn)
 
 
 # --- spectral_norm ------------------------------------------------------------------------
@@ -164,6 +165,40 @@ def test_ema_matches_pytorchs_averaged_model(torch):
     for key, value in ema_t.state_dict().items():
         np.testing.assert_allclose(ema_m.state_dict()[key].numpy(), value.detach().numpy(),
                                    rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_update_bn_makes_the_running_statistics_the_average_over_the_batches():
+    net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    net.eval()
+    net[1].running_mean.data[...] = 7.0
+    rng = np.random.default_rng(0)
+    batches = [mg.tensor(rng.standard_normal((5, 2)), dtype=mg.float32) for _ in range(3)]
+    update_bn(batches, net)
+    h = [net[0](b).numpy() for b in batches]
+    np.testing.assert_allclose(net[1].running_mean.numpy(),
+                               np.mean([x.mean(0) for x in h], axis=0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(net[1].running_var.numpy(),           # unbiased, per batch
+                               np.mean([x.var(0, ddof=1) for x in h], axis=0), rtol=1e-6)
+    assert not net.training and net[1].momentum == 0.1               # both given back
+    assert int(net[1].num_batches_tracked.numpy()) == 3
+
+
+def test_update_bn_matches_pytorch(torch):
+    from torch.optim import swa_utils
+    theirs = torch.nn.Sequential(torch.nn.ConvTranspose2d(3, 4, 4, 2, 1), torch.nn.BatchNorm2d(4),
+                                 torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(64, 5),
+                                 torch.nn.BatchNorm1d(5, momentum=0.3))
+    ours = nn.Sequential(nn.ConvTranspose2d(3, 4, 4, 2, 1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(64, 5), nn.BatchNorm1d(5, momentum=0.3))
+    ours.load_state_dict({k: mg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(2)
+    xs = [rng.standard_normal((6, 3, 2, 2)).astype(np.float32) for _ in range(4)]
+    swa_utils.update_bn([(torch.tensor(x),) for x in xs], theirs)    # DataLoader-style tuples
+    update_bn([(mg.tensor(x),) for x in xs], ours)
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.detach().numpy(),
+                                   rtol=1e-5, atol=1e-6, err_msg=key)
+    assert ours[5].momentum == theirs[5].momentum == 0.3
 
 
 # --- hinge and R1 -------------------------------------------------------------------------

@@ -103,3 +103,41 @@ class AveragedModel(Module):
                     if a is not None:
                         a.data[...] = c.data
             self.n_averaged.data[...] = n + 1
+
+
+def update_bn(loader, model, device=None):
+    """Recompute every batch norm's running statistics of `model` from the data of
+    `loader`, as torch.optim.swa_utils.update_bn: the statistics are reset, then
+    each batch goes through the model in train mode with momentum=None, so the
+    running mean and variance become the plain average over the batches (each
+    batch weighted equally, PyTorch's rule). Afterwards every batch norm has its
+    own momentum back and the model its train/eval mode.
+
+    Why: averaged weights (SWA, an EMA of G) were never run with their own
+    statistics; the running statistics they carry belong to other weights.
+    loader: an iterable of input tensors (or of tuples/lists whose first item is
+    the input, as a DataLoader's batches). No gradient is recorded. device: as
+    PyTorch's signature; the inputs must be on the model's backend already.
+    """
+    from ..nn.norm import _BatchNorm
+    norms = [m for m in model.modules()
+             if isinstance(m, _BatchNorm) and m.track_running_stats]
+    if not norms:
+        return
+    momenta = {}
+    for m in norms:
+        m.reset_running_stats()
+        momenta[m] = m.momentum
+        m.momentum = None
+    was_training = model.training
+    model.train()
+    try:
+        with no_grad():
+            for batch in loader:
+                if isinstance(batch, (list, tuple)):
+                    batch = batch[0]
+                model(batch)
+    finally:
+        for m in norms:
+            m.momentum = momenta[m]
+        model.train(was_training)

@@ -1,0 +1,182 @@
+"""The README's table of training recipes: the plain DCGAN recipe, each post-DCGAN
+tool alone, and --recipe modern (and the CGAN's), scored after 5 epochs.
+
+    python benchmarks/recipes.py --commands            # the training commands, one per row
+    python benchmarks/recipes.py --runs runs/recipes   # the markdown table from those runs
+    python benchmarks/recipes.py --time                # s per epoch of each row, measured
+    python benchmarks/recipes.py --images docs/recipes # 100 samples of plain and modern, seed 0
+
+Train each row first with the command `--commands` prints (each writes
+RUNS/NAME/, with `--out`); then `--runs` reads every finished run:
+
+  - quality.json   the scores the program printed at its end (10,000 samples from
+                   the project's evaluator: Fréchet distance, IS analog, class
+                   coverage, and the CGAN's conditional accuracy);
+  - log.jsonl      only to check the run finished its 5 epochs.
+
+Time per epoch is measured apart (`--time`), every row the same way, one at a time:
+the program runs `--steps` steps with `--no-eval` and the epoch's time is the step
+log's clock at the last step scaled to 468 steps (the 5-epoch runs themselves trained
+two at a time, so their clocks compare badly). Rows whose run is missing are skipped
+with a note on stderr.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STEPS_PER_EPOCH = 60000 // 128
+
+# (row name, program, options beyond --epochs 5 --seed S, seeds)
+ROWS = [
+    ("plain (the DCGAN paper's recipe)", "mnist_dcgan.py", "", (0, 1, 2)),
+    ("+ EMA of G", "mnist_dcgan.py", "--ema 0.998", (0,)),
+    ("+ spectral norm (D without batch norm)", "mnist_dcgan.py", "--spectral-norm", (0,)),
+    ("+ hinge loss", "mnist_dcgan.py", "--loss hinge", (0,)),
+    ("+ two time-scale rates, D faster", "mnist_dcgan.py", "--lr-d 4e-4 --lr-g 1e-4", (0,)),
+    ("+ two time-scale rates, G faster", "mnist_dcgan.py", "--lr-g 8e-4", (0,)),
+    ("+ augmentation", "mnist_dcgan.py", "--augment translation,cutout", (0,)),
+    ("+ R1, gamma 0.1", "mnist_dcgan.py", "--r1 0.1", (0,)),
+    ("+ R1, gamma 1, + EMA 0.99", "mnist_dcgan.py", "--r1 1 --ema 0.99", (0,)),
+    ("+ R1, gamma 2", "mnist_dcgan.py", "--r1 2", (0,)),
+    ("+ R1, gamma 5", "mnist_dcgan.py", "--r1 5", (0,)),
+    ("+ R1 1, spectral norm", "mnist_dcgan.py", "--r1 1 --spectral-norm", (0,)),
+    ("+ R1 1, G at 2x D's rate", "mnist_dcgan.py", "--r1 1 --lr-g 4e-4", (0,)),
+    ("modern (= R1 1, G at 4x D's rate)", "mnist_dcgan.py", "--recipe modern", (0, 1, 2)),
+    ("CGAN, plain", "mnist_cgan.py", "", (0,)),
+    ("CGAN, modern", "mnist_cgan.py", "--recipe modern", (0,)),
+]
+
+
+def run_name(program, options, seed):
+    """runs/recipes/<model>-<options>-s<seed>: one folder per row and seed."""
+    model = program[len("mnist_"):-len(".py")]
+    tag = options.replace("--", "").replace(" ", "_").replace(",", "+") or "plain"
+    return f"{model}-{tag}-s{seed}"
+
+
+def command(program, options, seed, out=None):
+    text = f"python examples/{program} --epochs 5 --seed {seed}"
+    text += f" {options}" if options else ""
+    return text + (f" --out {out}" if out else "")
+
+
+def scores(run_dir):
+    """The run's quality.json if it finished its 5 epochs, else None."""
+    path = os.path.join(run_dir, "quality.json")
+    log = os.path.join(run_dir, "log.jsonl")
+    if not (os.path.exists(path) and os.path.exists(log)):
+        return None
+    with open(log) as f:
+        epochs = [json.loads(line).get("epoch", 0) for line in f if '"loss_d"' in line]
+    if not epochs or max(epochs) < 5:
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def mean_and_spread(values, digits):
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return (f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f} "
+            f"({', '.join(f'{v:.{digits}f}' for v in values)})")
+
+
+def table(runs, timings):
+    lines = ["| recipe | command (seed S) | seeds | Fréchet | IS analog | class coverage "
+             "| cond. acc. | s per epoch |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, program, options, seeds in ROWS:
+        found = [(s, scores(os.path.join(runs, run_name(program, options, s)))) for s in seeds]
+        found = [(s, r) for s, r in found if r is not None]
+        if not found:
+            print(f"{name}: no finished run in {runs}, skipped", file=sys.stderr)
+            continue
+        rs = [r for _, r in found]
+        acc = [r["conditional_accuracy"] * 100 for r in rs if "conditional_accuracy" in r]
+        seconds = timings.get(name)
+        lines.append(
+            f"| {name} | `{command(program, options, 'S')}` | "
+            f"{','.join(str(s) for s, _ in found)} | "
+            f"{mean_and_spread([r['frechet_distance'] for r in rs], 1)} | "
+            f"{mean_and_spread([r['inception_score'] for r in rs], 2)} | "
+            f"{', '.join(format(r['class_coverage'], '.1f') for r in rs)} | "
+            f"{mean_and_spread(acc, 1) + '%' if acc else ''} | "
+            f"{'' if seconds is None else f'{seconds:.0f}'} |")
+    return "\n".join(lines)
+
+
+def time_row(program, options, steps):
+    """Seconds per epoch of one row, from `steps` steps of its program."""
+    with tempfile.TemporaryDirectory() as out:
+        argv = [sys.executable, os.path.join(ROOT, "examples", program), "--epochs", "1",
+                "--max-steps", str(steps), "--no-eval", "--out", out] + options.split()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(out, "log.jsonl")) as f:
+            clock = [json.loads(line)["time"] for line in f if '"loss_d"' in line]
+    return clock[-1] * STEPS_PER_EPOCH / len(clock)
+
+
+def save_samples(runs, folder):
+    """100 samples (seed 0, as every run's grids: eval mode, G_ema where kept) from the
+    seed-0 run of each DCGAN row named plain or modern, as FOLDER/<plain|modern>.png."""
+    import minigan as mg
+    from minigan.gan import CGAN, DCGAN
+    from minigan.train import generate_samples, load_checkpoint, restore
+    from minigan.viz import save_grid
+    os.makedirs(folder, exist_ok=True)
+    for name, program, options, seeds in ROWS:
+        label = name.split(" ")[0]
+        if label not in ("plain", "modern") or program != "mnist_dcgan.py":
+            continue
+        run_dir = os.path.join(runs, run_name(program, options, seeds[0]))
+        state = load_checkpoint(os.path.join(run_dir, "checkpoint.npz"))
+        model = {"dcgan": DCGAN, "cgan": CGAN}[state["model"]]({**state["config"],
+                                                               "backend": "numpy"})
+        restore(model, state, weights_only=True)
+        mg.manual_seed(0)
+        path = os.path.join(folder, f"{label}.png")
+        save_grid(generate_samples(model, 100), path, nrow=10, scale=2)
+        print(f"wrote {path}", file=sys.stderr)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--commands", action="store_true", help="print the training commands")
+    p.add_argument("--runs", default="runs/recipes", help="the folder holding the runs")
+    p.add_argument("--time", action="store_true", help="measure s per epoch of every row")
+    p.add_argument("--steps", type=int, default=96, help="steps each --time run trains")
+    p.add_argument("--images", default=None, metavar="FOLDER",
+                   help="write 100 samples of the plain and the modern run (seed 0) there")
+    p.add_argument("--timings", default=None,
+                   help="JSON file: --time writes the timings there, the table reads them")
+    args = p.parse_args(argv)
+    if args.commands:
+        for name, program, options, seeds in ROWS:
+            for seed in seeds:
+                out = os.path.join(args.runs, run_name(program, options, seed))
+                print(command(program, options, seed, out))
+        return 0
+    if args.images:
+        save_samples(args.runs, args.images)
+        return 0
+    timings = {}
+    if args.timings and os.path.exists(args.timings) and not args.time:
+        with open(args.timings) as f:
+            timings = json.load(f)
+    if args.time:
+        for name, program, options, _ in ROWS:
+            timings[name] = time_row(program, options, args.steps)
+            print(f"{name}: {timings[name]:.1f} s per epoch", file=sys.stderr, flush=True)
+        if args.timings:
+            with open(args.timings, "w") as f:
+                json.dump(timings, f, indent=2)
+    print(table(args.runs, timings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
