@@ -11,8 +11,10 @@ y's size and the graph would keep both alive until backward, although an add's
 backward needs neither (one activation's worth of memory per layer, and a pass
 over it to fill a fresh page). Here the output shares y's memory. That is safe only
 because y never escapes: the caller passes the raw op output and returns the sum.
-A user's own tensors always go through the plain add.
+A user's own tensors always go through the plain add. A large y takes the add
+in blocks of rows on several threads (minigan/_threads.py; the same bits).
 """
+from .. import _threads
 from ..autograd import Function
 from ..backend import get_array_module as _xp
 from .shape import reshape, sum_to
@@ -30,7 +32,11 @@ class AddBias(Function):
         b = b.reshape(shape)
         if _xp(y).result_type(y, b) != y.dtype:  # y would change dtype: no in-place
             return y + b
-        y += b
+
+        def rows(i):  # b spans `axis`: cut it too when the rows run along that axis
+            y[i] += b[i] if len(i) == axis + 1 else b
+
+        _threads.split_along(rows, y)
         return y
 
     @staticmethod

@@ -3,9 +3,17 @@
 Each op is a Function with its forward (on arrays) and backward (on Tensors) side
 by side. A binary op's inputs may have been broadcast against each other; its
 backward undoes that with the one shared helper `sum_to`.
+
+The trick (numpy backend): the big passes of a training step (a + b, a - b, a * b
+of one shape, relu and leaky_relu with their masks, leaky_relu's slope) are
+cut into blocks of rows along the array's outermost axis in memory and run on
+several cores at once (minigan/_threads.py, `_split`): each number is still
+computed by the same IEEE operation, so the bits are those of one pass.
+(Masked ufuncs, `where=`, would save passes but run several times slower here.)
 """
 import numpy as np
 
+from .. import _threads
 from ..autograd import Function
 from ..backend import get_array_module as _xp
 from ..tensor import Tensor
@@ -27,7 +35,7 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        return _binary(_xp(a).add, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -42,7 +50,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        return _binary(_xp(a).subtract, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -57,7 +65,7 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a * b
+        return _binary(_xp(a).multiply, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -132,6 +140,35 @@ class Pow(Function):
         ga = sum_to(g * b * a ** (b - 1), a.shape) if ctx.needs_input_grad[0] else None
         gb = sum_to(g * ctx.output * log(a), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+
+def _split(array):
+    """Whether a pass over `array` is worth cutting across threads (_threads.py):
+    a NumPy array of MIN_ELEMENTS numbers or more, more than one thread; else the
+    plain one-piece code runs."""
+    return _threads.worth_splitting(array)
+
+
+def _binary(ufunc, a, b):
+    """ufunc(a, b); for large NumPy operands of one shape, written block by block of
+    rows by several threads."""
+    if a.shape != b.shape or not _split(a):
+        return ufunc(a, b)
+    out = _like_result(_xp(a).result_type(a, b), a, b)
+    _threads.split_along(lambda i: ufunc(a[i], b[i], out=out[i]), out)
+    return out
+
+
+def _like_result(dtype, *operands):
+    """An empty array in the memory order ufunc(*operands) would give its result
+    (NumPy's iterator, order K, allocates it as the ufunc's does): a threaded pass
+    must hand on the layout of the one-piece pass, or the reductions after it
+    would add in another order and the bits would depend on the thread count."""
+    xp = _xp(operands[0])
+    iterator = xp.nditer(list(operands) + [None], flags=["zerosize_ok"],
+                         op_flags=[["readonly"]] * len(operands) + [["writeonly", "allocate"]],
+                         op_dtypes=[None] * len(operands) + [dtype], order="K")
+    return iterator.operands[-1]
 
 
 def add(a, b):
@@ -299,16 +336,32 @@ class MaskedGrad(Function):
 
 
 class ReLU(MaskedGrad):
-    """y = max(x, 0);  dL/dx = g * (x > 0)"""
+    """y = max(x, 0);  dL/dx = g * (x > 0)
+
+    Large inputs: y and the mask block by block on several threads (see the top)."""
 
     @staticmethod
     def forward(ctx, x):
-        ctx.slope = x > 0
-        return _xp(x).maximum(x, x.dtype.type(0))
+        xp = _xp(x)
+        zero = x.dtype.type(0)
+        if not _split(x):
+            ctx.slope = x > 0
+            return xp.maximum(x, zero)
+        ctx.slope, y = xp.empty_like(x, dtype=bool), xp.empty_like(x)
+
+        def rows(i):
+            xp.greater(x[i], 0, out=ctx.slope[i])
+            xp.maximum(x[i], zero, out=y[i])
+
+        _threads.split_along(rows, x)
+        return y
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else a x;  dL/dx = g * (1 if x > 0 else a)"""
+    """y = x if x > 0 else a x;  dL/dx = g * (1 if x > 0 else a)
+
+    Large inputs: y and the mask, and backward's slope, block by block on several
+    threads (see the top)."""
 
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -318,7 +371,18 @@ class LeakyReLU(Function):
             y, ctx.positive = _cuda.leaky_relu_with_mask(x, a)
             ctx.a = a
             return y
-        ctx.a, ctx.positive = a, x > 0
+        ctx.a = a
+        if _split(x) and 0 <= a <= 1:
+            ctx.positive, y = xp.empty_like(x, dtype=bool), xp.empty_like(x)
+
+            def rows(i):
+                xp.greater(x[i], 0, out=ctx.positive[i])
+                xp.multiply(x[i], a, out=y[i])
+                xp.maximum(x[i], y[i], out=y[i])
+
+            _threads.split_along(rows, x)
+            return y
+        ctx.positive = x > 0
         if 0 <= a <= 1:  # then max(x, a x) is the function: two fast passes, no select
             y = x * a
             return xp.maximum(x, y, out=y)
@@ -326,10 +390,26 @@ class LeakyReLU(Function):
 
     @staticmethod
     def backward(ctx, g):
-        slope = ctx.positive.astype(g.dtype)  # 1 where x > 0, then 1 -> 1, 0 -> a
-        slope *= 1 - ctx.a
-        slope += ctx.a
-        return g * constant(slope)
+        return g * constant(_leaky_slope(ctx.positive, ctx.a, g.dtype))
+
+
+def _leaky_slope(positive, a, dtype):
+    """leaky_relu's slope, 1 where `positive` else a, as an array of `dtype`;
+    block by block of rows on several threads for a large NumPy mask."""
+    if not _split(positive):
+        slope = positive.astype(dtype)  # 1 where x > 0, then 1 -> 1, 0 -> a
+        slope *= 1 - a
+        slope += a
+        return slope
+    slope = _xp(positive).empty_like(positive, dtype=dtype)
+
+    def rows(i):  # the same three steps, on rows [start, stop)
+        slope[i] = positive[i]
+        slope[i] *= 1 - a
+        slope[i] += a
+
+    _threads.split_along(rows, slope)
+    return slope
 
 
 class Clamp(MaskedGrad):

@@ -15,6 +15,7 @@ Dropout zeroes each element with probability p and scales the rest by 1/(1 - p)
 """
 import numpy as np
 
+from .. import _threads
 from ..autograd import Function, is_grad_enabled
 from ..backend import backend_of
 from ..backend import get_array_module as _xp
@@ -90,24 +91,45 @@ class BatchNorm(Function):
     Forward keeps x - mean rather than x_hat (x_hat = (x - mean) * inv_std is folded
     into the per-channel factors), which saves a pass over x each way.
     Forward also moves running_mean / running_var (backend arrays or None) in place.
+
+    The trick (numpy backend): every channel is independent of the others, so
+    forward, and backward when no graph is recorded, run by blocks of channels
+    (see _channel_passes; minigan/_threads.py shares the blocks out between
+    threads). Batch-last input (a convolution's output) goes through all the
+    passes block by block, each block read from memory once; as each block is
+    reduced by the same calls whatever the thread count, the results are the same
+    bits on one thread as on many.
     """
 
     @staticmethod
     def forward(ctx, x, *affine, running_mean, running_var, momentum, eps):
         xp = _xp(x)
-        count = x.size // x.shape[1]
+        channels = x.shape[1]
+        count = x.size // channels
         per_count = x.dtype.type(1 / count)
-        batch_mean = xp.einsum("ncl->c", _channels_last_merged(x)) * per_count
-        centered = x - batch_mean.reshape(_stat_shape(x.shape))
-        merged = _channels_last_merged(centered)
-        var = xp.einsum("ncl,ncl->c", merged, merged) * per_count
-        inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
-        if affine:
-            weight, bias = affine
-            y = centered * (inv_std * weight).reshape(_stat_shape(x.shape))
-            y += bias.reshape(_stat_shape(x.shape))
-        else:
-            y = centered * inv_std.reshape(_stat_shape(x.shape))
+        eps_ = x.dtype.type(eps)
+        batch_mean, var, inv_std, scale = (xp.empty(channels, dtype=x.dtype) for _ in range(4))
+        centered = xp.empty_like(x)
+        y = xp.empty_like(x)
+
+        def mean_of(c):  # c: a slice of channels
+            batch_mean[c] = xp.einsum("ncl->c", _channels_last_merged(x[:, c])) * per_count
+
+        def center(i, per_channel):  # i: an index of x; per_channel(v): v shaped against it
+            xp.subtract(x[i], per_channel(batch_mean), out=centered[i])
+
+        def var_of(c):
+            merged = _channels_last_merged(centered[:, c])
+            var[c] = xp.einsum("ncl,ncl->c", merged, merged) * per_count
+            inv_std[c] = 1 / xp.sqrt(var[c] + eps_)
+            scale[c] = inv_std[c] * affine[0][c] if affine else inv_std[c]
+
+        def normalise(i, per_channel):
+            xp.multiply(centered[i], per_channel(scale), out=y[i])
+            if affine:
+                y[i] += per_channel(affine[1])
+
+        _channel_passes(x, (mean_of, None), (None, center), (var_of, None), (None, normalise))
         ctx.count, ctx.eps = count, eps
         ctx.centered, ctx.inv_std = centered, inv_std.reshape(_stat_shape(x.shape))
         if running_mean is not None:
@@ -123,7 +145,9 @@ class BatchNorm(Function):
             # gradient penalty): x - mean and inv_std depend on x, so they are rebuilt
             # from x as graph nodes, for the second derivative to see that dependence.
             centered, inv_std = _centered_and_inv_std(x, ctx.eps)
-        else:
+        elif backend_of(g.data).name == "numpy":  # no graph: blocks of channels (below)
+            return _batch_norm_backward_fused(ctx, g)
+        else:  # CuPy, strict: whole-array ops, a few large kernels
             centered, inv_std = constant(ctx.centered), constant(ctx.inv_std)
         sum_g = sum(g, _stat_axes(x.ndim), keepdim=True)
         sum_g_x_hat = ChannelDot.apply(g, centered) * inv_std
@@ -140,6 +164,100 @@ class BatchNorm(Function):
             grads[1] = reshape(sum_g_x_hat, channels) if ctx.needs_input_grad[1] else None
             grads[2] = reshape(sum_g, channels) if ctx.needs_input_grad[2] else None
         return tuple(grads)
+
+
+def _batch_norm_backward_fused(ctx, g):
+    """BatchNorm's backward on arrays, when no graph is recorded (the gradient is a
+    constant): the formulas of BatchNorm's docstring, in the graph version's order of
+    operations, in two passes over the channels (see _channel_passes): sum(g) and
+    sum(g * (x - mean)) with the per-channel factors, then dL/dx."""
+    xp = _xp(g.data)
+    g = g.data
+    centered, inv_std = ctx.centered, ctx.inv_std.reshape(-1)
+    channels = centered.shape[1]
+    affine = len(ctx.inputs) == 3
+    weight = ctx.inputs[1].data if affine else None
+    sum_g, sum_g_x_hat, scale, k_centered, k_one = (
+        xp.empty(channels, dtype=g.dtype) for _ in range(5))
+    grad_x = xp.empty_like(centered) if ctx.needs_input_grad[0] else None
+
+    def sums_of(c):  # c: a slice of channels
+        merged_g = _channels_last_merged(g[:, c])
+        sum_g[c] = xp.einsum("ncl->c", merged_g)
+        sum_g_x_hat[c] = xp.einsum("ncl,ncl->c", merged_g, _channels_last_merged(centered[:, c]))
+        sum_g_x_hat[c] *= inv_std[c]
+        scale[c] = inv_std[c] * weight[c] if affine else inv_std[c]
+        per_count = scale[c] * (1.0 / ctx.count)
+        k_centered[c] = inv_std[c] * sum_g_x_hat[c] * per_count
+        k_one[c] = sum_g[c] * per_count
+
+    def input_grad(i, per_channel):  # i: an index of x; per_channel(v): v shaped against it
+        out = grad_x[i]
+        xp.multiply(g[i], per_channel(scale), out=out)
+        # x_hat * k = (x - mean) * (inv_std * k): one pass over x instead of two
+        shifted = centered[i] * per_channel(k_centered)
+        shifted += per_channel(k_one)
+        out -= shifted
+
+    passes = [(sums_of, None)] + ([(None, input_grad)] if grad_x is not None else [])
+    _channel_passes(centered, *passes)
+    grads = [None if grad_x is None else constant(grad_x)]
+    if affine:
+        grads.append(constant(sum_g_x_hat) if ctx.needs_input_grad[1] else None)
+        grads.append(constant(sum_g) if ctx.needs_input_grad[2] else None)
+    return tuple(grads)
+
+
+def _channel_passes(x, *passes):
+    """Run `passes` over the channels of x (N, C, ...), one after the other. A pass
+    is (reduce, None): reduce(c) fills per-channel (C,) vectors for a slice c of
+    channels; or (None, elementwise): elementwise(i, per_channel) writes arrays of
+    x's shape at index i, per_channel(v) giving a (C,) vector v shaped to broadcast
+    against x[i].
+
+    The trick, two orders for two memory layouts (numpy backend: threads):
+    - channels outermost in memory (a convolution's batch-last output): every
+      pass runs block by block of channels, a block's numbers read from memory
+      once for all the passes, the blocks shared out between threads;
+    - otherwise ((N, C) from a linear layer, NCHW): each pass in turn, the
+      reductions by blocks of channels, the elementwise passes by blocks of rows
+      of the outermost axis (channel blocks of such memory are short strided runs).
+    Reductions always go by the same fixed blocks of channels (_threads.block_rows),
+    so that the bits do not depend on the number of threads. On CuPy and strict,
+    every pass runs once over the whole array (blocks would only add kernel launches).
+    """
+    if backend_of(x).name != "numpy":
+        whole = _stat_shape(x.shape)
+        for reduce, elementwise in passes:
+            if reduce is not None:
+                reduce(slice(None))
+            else:
+                elementwise(..., lambda v: v.reshape(whole))
+        return
+    channels = x.shape[1]
+    block = _threads.block_rows(channels, x)
+    axis = _threads.outer_axis(x)
+    least = _threads.HEAVY_MIN_ELEMENTS
+    if axis == 1:
+        def channel_block(start, stop):
+            c = slice(start, stop)
+            shape = _stat_shape((1, stop - start) + x.shape[2:])
+            for reduce, elementwise in passes:
+                if reduce is not None:
+                    reduce(c)
+                else:
+                    elementwise((slice(None), c), lambda v: v[c].reshape(shape))
+
+        _threads.split_blocks(channel_block, channels, block, x, least)
+        return
+    shape = _stat_shape(x.shape)
+    for reduce, elementwise in passes:
+        if reduce is not None:
+            _threads.split_blocks(lambda start, stop: reduce(slice(start, stop)),
+                                  channels, block, x, least)
+        else:
+            _threads.split_along(lambda i: elementwise(i, lambda v: v.reshape(shape)),
+                                 x, axis, least)
 
 
 def _update(running, batch_stat, momentum):

@@ -1,7 +1,7 @@
 """Adam: momentum on the gradient, scaled by a running RMS of it (torch.optim.Adam)."""
 from ..backend import get_array_module
 from ..functional import _twins
-from .optimizer import Optimizer, gradient_to_follow, in_chunks, lerp_
+from .optimizer import Optimizer, each_chunk, gradient_to_follow, lerp_
 
 
 class Adam(Optimizer):
@@ -53,7 +53,7 @@ class Adam(Optimizer):
         step_size = group["lr"] / bias_correction1
         buffers = state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")
 
-        for p, g, exp_avg, exp_avg_sq, max_exp_avg_sq in in_chunks(param, grad, *buffers):
+        def step_chunk(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq):  # one chunk of each
             g = gradient_to_follow(p, g, group["weight_decay"], group["maximize"])
             scratch = xp.empty_like(p)
             lerp_(exp_avg, g, 1.0 - beta1, scratch)
@@ -71,3 +71,5 @@ class Adam(Optimizer):
             update = xp.divide(exp_avg, denom, out=scratch)
             update *= step_size
             p -= update
+
+        each_chunk(step_chunk, param, grad, *buffers)  # large parameters: on several threads

@@ -30,6 +30,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from .. import _threads
 from .. import backend as _backend
 from ..autograd import enable_grad
 from ..tensor import Tensor
@@ -269,6 +270,24 @@ def _restore(key, value, param, what):
     if found is not home:
         value = home.to_device(found.to_numpy(value))
     return value.astype(param.dtype, copy=True)
+
+
+def each_chunk(update, *arrays):
+    """update(*chunk) for every chunk of in_chunks(*arrays), the update rule's body.
+
+    The trick: the chunks of a large parameter (HEAVY_MIN_ELEMENTS numbers or more, on
+    the numpy backend) are shared out between threads (minigan/_threads.py), each
+    thread stepping its run of chunks while the others step theirs. Every number
+    is still updated by the same operations, so the bits are those of one thread;
+    small parameters (biases, batch-norm weights) stay on one, where a hand-off
+    would cost more than their whole update."""
+    chunks = list(in_chunks(*arrays))
+
+    def run(start, stop):
+        for chunk in chunks[start:stop]:
+            update(*chunk)
+
+    _threads.split(run, len(chunks), arrays[0], _threads.HEAVY_MIN_ELEMENTS)
 
 
 def lerp_(start, end, weight, scratch):
