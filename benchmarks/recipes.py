@@ -18,8 +18,8 @@ RUNS/NAME/, with `--out`); then `--runs` reads every finished run:
 
 Time per epoch is measured apart (`--time`), every row the same way, one at a time:
 the program runs `--steps` steps with `--no-eval` and the epoch's time is the step
-log's clock at the last step scaled to 468 steps (the 5-epoch runs themselves trained
-two at a time, so their clocks compare badly). Rows whose run is missing are skipped
+log's clock from step 8 to the last step, scaled to 468 steps (the 5-epoch runs
+themselves trained two at a time, so their clocks compare badly). Rows whose run is missing are skipped
 with a note on stderr.
 """
 import argparse
@@ -32,6 +32,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS_PER_EPOCH = 60000 // 128
+WARMUP_STEPS = 8  # --time: steps not timed (see time_row)
 
 # (row name, program, options beyond --epochs 5 --seed S, seeds)
 ROWS = [
@@ -119,7 +120,10 @@ def time_row(program, options, steps):
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(out, "log.jsonl")) as f:
             clock = [json.loads(line)["time"] for line in f if '"loss_d"' in line]
-    return clock[-1] * STEPS_PER_EPOCH / len(clock)
+    # From the end of step WARMUP_STEPS on: the first steps (fresh allocations, the
+    # step-0 grid) would otherwise be scaled up with the rest.
+    timed = len(clock) - WARMUP_STEPS
+    return (clock[-1] - clock[WARMUP_STEPS - 1]) * STEPS_PER_EPOCH / timed
 
 
 def save_samples(runs, folder):
