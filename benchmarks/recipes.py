@@ -49,6 +49,7 @@ ROWS = [
     ("+ R1, gamma 5", "mnist_dcgan.py", "--r1 5", (0,)),
     ("+ R1 1, spectral norm", "mnist_dcgan.py", "--r1 1 --spectral-norm", (0,)),
     ("+ R1 1, G at 2x D's rate", "mnist_dcgan.py", "--r1 1 --lr-g 4e-4", (0,)),
+    ("+ R1 1, G at 8x D's rate", "mnist_dcgan.py", "--r1 1 --lr-g 1.6e-3", (0,)),
     ("modern (= R1 1, G at 4x D's rate)", "mnist_dcgan.py", "--recipe modern", (0, 1, 2)),
     ("CGAN, plain", "mnist_cgan.py", "", (0,)),
     ("CGAN, modern", "mnist_cgan.py", "--recipe modern", (0,)),
