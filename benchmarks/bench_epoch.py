@@ -9,7 +9,7 @@ minigan: `examples/mnist_dcgan.py --epochs 1 --no-eval` exactly as a user runs i
 log, the checkpoint), in a fresh process; the epoch's time is the step log's clock
 (seconds since the epoch began) at its last step.
 
-PyTorch: the same networks, losses, Adam settings, batch (128, the last partial
+PyTorch: bench_dcgan.py's TorchGAN step (the same networks, losses, Adam settings), batch (128, the last partial
 batch dropped, as minigan's loader does), per-epoch shuffle and per-step logging
 (`.item()` of the losses), written as the DCGAN example in PyTorch's own repository
 writes its loop (its G step computes D's parameter gradients too, as PyTorch code
@@ -36,7 +36,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from common import available_cores, format_machine, machine_info, set_threads  # noqa: E402
 
-BATCH, LR, BETAS, Z_DIM, SAMPLE_EVERY = 128, 2e-4, (0.5, 0.999), 100, 100
+BATCH, Z_DIM, SAMPLE_EVERY = 128, 100, 100
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
 
 
@@ -59,41 +59,24 @@ def mnist_folder(given):
 def torch_program(args):
     """One epoch (or --steps) of the DCGAN in plain PyTorch; prints JSON with the time."""
     import torch
-    import torch.nn as nn
-    from bench_dcgan import init_dcgan_weights_torch, torch_networks
+    from bench_dcgan import TorchGAN, init_dcgan_weights_torch
     set_threads(args.threads)
     torch.manual_seed(0)
     images = read_mnist_images(mnist_folder(args.data))
     data = torch.from_numpy(images).float().div_(127.5).sub_(1.0).unsqueeze(1)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data),
                                          batch_size=BATCH, shuffle=True, drop_last=True)
-    G, D = torch_networks(conditional=False)
-    G.apply(init_dcgan_weights_torch)
-    D.apply(init_dcgan_weights_torch)
-    criterion = nn.BCEWithLogitsLoss()
-    opt_d = torch.optim.Adam(D.parameters(), lr=LR, betas=BETAS)
-    opt_g = torch.optim.Adam(G.parameters(), lr=LR, betas=BETAS)
+    gan = TorchGAN(conditional=False, device="cpu")  # bench_dcgan's step: the same networks,
+    gan.G.apply(init_dcgan_weights_torch)             # losses, Adam and .item() logging
+    gan.D.apply(init_dcgan_weights_torch)
+    G = gan.G
     fixed_z = torch.randn(64, Z_DIM)
     out = tempfile.mkdtemp()
     log = open(os.path.join(out, "log.jsonl"), "w")
     start, steps = time.perf_counter(), 0
     for step, (real,) in enumerate(loader, 1):
-        z = torch.randn(BATCH, Z_DIM)
-        fake = G(z)
-        D.zero_grad()
-        out_real, out_fake = D(real), D(fake.detach())
-        loss_d = (criterion(out_real, torch.ones_like(out_real))
-                  + criterion(out_fake, torch.zeros_like(out_fake)))
-        loss_d.backward()
-        opt_d.step()
-        G.zero_grad()
-        out_g = D(fake)
-        loss_g = criterion(out_g, torch.ones_like(out_g))
-        loss_g.backward()
-        opt_g.step()
-        log.write(json.dumps({"step": step, "loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                              "D(x)": torch.sigmoid(out_real).mean().item(),
-                              "D(G(z))": torch.sigmoid(out_fake).mean().item(),
+        metrics = gan.train_step(real, None)
+        log.write(json.dumps({"step": step, **metrics,
                               "time": time.perf_counter() - start}) + "\n")
         if step % SAMPLE_EVERY == 0:
             G.eval()
@@ -105,7 +88,7 @@ def torch_program(args):
         if args.steps and step >= args.steps:
             break
     seconds = time.perf_counter() - start
-    torch.save({"G": G.state_dict(), "D": D.state_dict()}, os.path.join(out, "checkpoint.pt"))
+    torch.save({"G": G.state_dict(), "D": gan.D.state_dict()}, os.path.join(out, "checkpoint.pt"))
     print(json.dumps({"steps": steps, "seconds": seconds, "steps_per_epoch": len(loader)}))
 
 

@@ -173,7 +173,8 @@ def score_real_like(run_dir, data):
     import numpy as np
     from minigan import metrics
     from minigan.data.mnist import MNIST
-    counts = scores_any(run_dir)["class_counts"]
+    with open(os.path.join(run_dir, "quality.json")) as f:
+        counts = json.load(f)["class_counts"]
     mnist = MNIST(data, train=True)
     images, labels = mnist.images, mnist.labels
     rng = np.random.default_rng(0)
@@ -181,11 +182,6 @@ def score_real_like(run_dir, data):
                              for digit, count in enumerate(counts)])
     real = images[chosen].astype(np.float32)[:, None] / 127.5 - 1.0
     return {"class_counts": counts, **metrics.evaluate_samples(real)}
-
-
-def scores_any(run_dir):
-    with open(os.path.join(run_dir, "quality.json")) as f:
-        return json.load(f)
 
 
 def main(argv=None):
