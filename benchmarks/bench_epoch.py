@@ -9,8 +9,8 @@ minigan: `examples/mnist_dcgan.py --epochs 1 --no-eval` exactly as a user runs i
 log, the checkpoint), in a fresh process; the epoch's time is the step log's clock
 (seconds since the epoch began) at its last step.
 
-PyTorch: bench_dcgan.py's TorchGAN step (the same networks, losses, Adam settings), batch (128, the last partial
-batch dropped, as minigan's loader does), per-epoch shuffle and per-step logging
+PyTorch: bench_dcgan.py's TorchGAN step (the same networks, losses, Adam
+settings), batch 128 (the last partial batch dropped, as minigan's loader does), per-epoch shuffle and per-step logging
 (`.item()` of the losses), written as the DCGAN example in PyTorch's own repository
 writes its loop (its G step computes D's parameter gradients too, as PyTorch code
 usually does). It reads the MNIST files with NumPy and keeps them as one tensor
