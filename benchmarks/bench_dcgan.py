@@ -4,7 +4,8 @@
     python benchmarks/bench_dcgan.py --model dcgan --repeats 10 --threads 2 --json dcgan.json
     python benchmarks/bench_dcgan.py --backend cupy        # on a GPU: CuPy against torch CUDA
     python benchmarks/bench_dcgan.py --profile 3           # cProfile 3 minigan steps, no torch
-    python benchmarks/bench_dcgan.py --scaling             # the DCGAN at batch 32 ... 512
+    python benchmarks/bench_dcgan.py --scaling             # DCGAN at batch 32 ... 512, 64x64 DCGAN 16 ... 128
+    python benchmarks/bench_dcgan.py --model dcgan64       # the paper's 64x64 DCGAN (bench_dcgan64.py's)
 
 A step is what `minigan.gan.DCGAN.train_step` does: G makes a batch of fakes, D
 takes an Adam step on real -> 1 and fake -> 0, then G takes an Adam step on
@@ -37,16 +38,22 @@ from common import (CLOCKS, add_timing_arguments, check_timing_arguments,  # noq
                     median_ms, peak_rss_mb, ratio, report, set_threads)
 
 LR, BETAS, Z_DIM, NUM_CLASSES = 2e-4, (0.5, 0.999), 100, 10
-SCALING_BATCHES = (32, 64, 128, 256, 512)
+SCALING_BATCHES = {"dcgan": (32, 64, 128, 256, 512), "cgan": (32, 64, 128, 256, 512),
+                   "dcgan64": (16, 32, 64, 128)}
+REPEATS = {"dcgan": 20, "cgan": 20, "dcgan64": 5}  # --repeats unless given: a 64x64 step is ~6x longer
 
 
 # --- the minigan side ----------------------------------------------------------------
 def minigan_model(model):
-    """minigan's DCGAN or CGAN, with the command-line defaults of minigan.gan."""
-    from minigan.gan.cgan import CGAN
-    from minigan.gan.dcgan import DCGAN
-    cls = {"dcgan": DCGAN, "cgan": CGAN}[model]
-    gan = cls({"lr": LR, "beta1": BETAS[0], "d_steps": 1, "z_dim": Z_DIM})
+    """minigan's DCGAN, CGAN or 64x64 DCGAN (RGB, ngf = ndf = 64), with the command-line
+    defaults of minigan.gan."""
+    from minigan.gan import CGAN, DCGAN, DCGAN64
+    config = {"lr": LR, "beta1": BETAS[0], "d_steps": 1, "z_dim": Z_DIM}
+    if model == "dcgan64":
+        gan = DCGAN64({**config, "ngf": DCGAN64_WIDTHS["ngf"], "ndf": DCGAN64_WIDTHS["ndf"],
+                       "channels": DCGAN64_WIDTHS["nc"], "image_size": 64})
+    else:
+        gan = {"dcgan": DCGAN, "cgan": CGAN}[model](config)
     gan.skip_discarded_grads = False  # PyTorch's plain step: D's G-step gradients too
     return gan
 
@@ -162,6 +169,9 @@ class TorchGAN:
         return metrics
 
 
+DCGAN64_WIDTHS = {"ngf": 64, "ndf": 64, "nc": 3}  # PyTorch's DCGAN example's defaults
+
+
 # --- shared inputs ---------------------------------------------------------------------
 def random_batch(batch_size, seed):
     """Images uniform in [-1, 1], shape (N, 1, 28, 28) float32, and labels 0..9 (int64)."""
@@ -203,6 +213,9 @@ def first_step_agreement(mg_model, torch_gan, batch, torch_batch, seed):
 
 
 def bench_model(model, args):
+    if model == "dcgan64":  # the paper's 64x64 networks, RGB, ngf = ndf = 64
+        import bench_dcgan64
+        return bench_dcgan64.bench(argparse.Namespace(**{**vars(args), **DCGAN64_WIDTHS}))
     import minigan as mg
     import torch
     conditional = model == "cgan"
@@ -248,7 +261,12 @@ def memory_child(library, args):
     """Runs in its own process: import one library, note the resident memory, train
     a few steps, and print JSON with the peaks (host, and the GPU's on cupy)."""
     conditional = args.model == "cgan"
-    images, labels = random_batch(args.batch_size, args.seed)
+    if args.model == "dcgan64":
+        rng = np.random.default_rng(args.seed)
+        images = rng.uniform(-1.0, 1.0, (args.batch_size, DCGAN64_WIDTHS["nc"], 64, 64))
+        images, labels = images.astype(np.float32), np.zeros(args.batch_size, np.int64)
+    else:
+        images, labels = random_batch(args.batch_size, args.seed)
     if library == "minigan":
         import minigan as mg
         mg.set_backend(args.backend)
@@ -268,7 +286,11 @@ def memory_child(library, args):
         set_threads(args.threads)
         after_imports = current_rss_mb()
         torch.manual_seed(args.seed)
-        model = TorchGAN(conditional, device)
+        if args.model == "dcgan64":
+            from bench_dcgan64 import TorchDCGAN64
+            model = TorchDCGAN64(**DCGAN64_WIDTHS, device=device)
+        else:
+            model = TorchGAN(conditional, device)
         model.G.apply(init_dcgan_weights_torch)
         model.D.apply(init_dcgan_weights_torch)
         batch = (torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device))
@@ -343,46 +365,59 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_timing_arguments(p)
-    p.set_defaults(batch_size=None)  # 128, or the --scaling sizes
-    p.add_argument("--model", choices=("dcgan", "cgan", "both"), default=None,
-                   help="both (default), or dcgan under --scaling")
+    p.set_defaults(batch_size=None, repeats=None)  # per model: see SCALING_BATCHES, REPEATS
+    p.add_argument("--model", choices=("dcgan", "cgan", "dcgan64", "both"), default=None,
+                   help="both = dcgan and cgan (the default); under --scaling the default "
+                        "is dcgan and dcgan64 (the paper's 64x64 networks, RGB, ngf = ndf = 64)")
     p.add_argument("--memory-steps", type=int, default=None,
                    help="training steps each memory process runs (3, or 0 under --scaling; "
                         "0 skips memory)")
-    p.add_argument("--scaling", nargs="?", const=",".join(map(str, SCALING_BATCHES)),
-                   metavar="SIZES",
+    p.add_argument("--scaling", nargs="?", const="", metavar="SIZES",
                    help="time the step at each batch size (comma-separated; default "
-                        f"{','.join(map(str, SCALING_BATCHES))}) instead of --batch-size")
+                        f"{','.join(map(str, SCALING_BATCHES['dcgan']))} for the 28x28 models, "
+                        f"{','.join(map(str, SCALING_BATCHES['dcgan64']))} for dcgan64) "
+                        "instead of --batch-size")
     p.add_argument("--profile", type=int, default=0, metavar="STEPS",
                    help="instead of comparing, cProfile this many minigan steps")
     p.add_argument("--_memory-child", dest="memory_child", choices=("minigan", "torch"),
                    help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.model is None:
+        args.model = "scaling" if args.scaling is not None else "both"
+    args.models = {"both": ["dcgan", "cgan"], "scaling": ["dcgan", "dcgan64"]}.get(
+        args.model, [args.model])
+    args.repeats_given = args.repeats
+    args.repeats = REPEATS[args.models[0]] if args.repeats is None else args.repeats
+    args.batch_sizes = {}  # model -> the batch sizes it is timed at
     if args.scaling is not None:
         if args.batch_size is not None:
             p.error("--scaling times its own batch sizes: give it SIZES, not --batch-size")
         try:
-            args.batch_sizes = [int(b) for b in args.scaling.split(",")]
+            sizes = [int(b) for b in args.scaling.split(",")] if args.scaling else None
         except ValueError:
             p.error(f"--scaling expects comma-separated batch sizes, got {args.scaling!r}")
-        if min(args.batch_sizes) < 1:
+        if sizes is not None and min(sizes) < 1:
             p.error(f"--scaling: batch sizes must be at least 1, got {args.scaling!r}")
-        args.batch_size = args.batch_sizes[0]
+        for model in args.models:
+            args.batch_sizes[model] = sizes or list(SCALING_BATCHES[model])
     else:
-        args.batch_size = 128 if args.batch_size is None else args.batch_size
-        args.batch_sizes = [args.batch_size]
-    if args.model is None:
-        args.model = "dcgan" if args.scaling is not None else "both"
+        for model in args.models:
+            args.batch_sizes[model] = [args.batch_size or (64 if model == "dcgan64" else 128)]
+    args.batch_size = args.batch_sizes[args.models[0]][0]
     if args.memory_steps is None:
         args.memory_steps = 0 if args.scaling is not None else 3
     check_timing_arguments(p, args)
-    if args.memory_child and args.model == "both":
-        p.error("--_memory-child needs --model dcgan or cgan")
+    if args.memory_child and len(args.models) > 1:
+        p.error("--_memory-child needs one --model")
+    if args.profile and args.model not in ("dcgan", "cgan", "both"):
+        p.error("--profile profiles the dcgan (or, with --model cgan, the cgan) step")
     return args
 
 
 def format_report(result):
     s = result["settings"]
+    repeats = " / ".join(f"{n} ({m})" for m, n in s["repeats_per_model"].items()) \
+        if len(set(s["repeats_per_model"].values())) > 1 else next(iter(s["repeats_per_model"].values()))
     headers = ["model", "batch", "minigan ms/step", "torch ms/step", "ratio",
                "minigan img/s", "torch img/s", "minigan ms/img", "torch ms/img",
                "first-step |diff|"]
@@ -393,8 +428,10 @@ def format_report(result):
              f"{r['first_step']['max_abs_diff']:.1e}"] for r in result["models"]]
     lines = [format_machine(result["machine"]),
              f"one training step (D step + G step), float32, backend {s['backend']}, "
-             f"median of {s['repeats']} interleaved steps after {s['warmup']} warm-up "
-             f"steps, {s['clock']} clock; ratio = minigan / torch",
+             f"median of {repeats} interleaved steps after {s['warmup']} warm-up "
+             f"steps, {s['clock']} clock; ratio = minigan / torch; dcgan64: the paper's "
+             "64x64 networks (RGB, ngf = ndf = 64)" * any(r["model"] == "dcgan64"
+                                                          for r in result["models"]),
              "", format_table(headers, rows)]
     memory = [r for r in result["models"] if "memory" in r]
     if memory:
@@ -427,11 +464,12 @@ def main(argv=None):
     import torch  # noqa: F401  (before set_threads, which sets its thread count)
     mg.get_backend(args.backend)  # loads CuPy now (with a clear error if it cannot)
     threads = set_threads(args.threads)
-    models = ["dcgan", "cgan"] if args.model == "both" else [args.model]
     result = {
         "benchmark": "dcgan_step",
         "machine": machine_info(),
-        "settings": {"batch_size": args.batch_size, "batch_sizes": args.batch_sizes, "repeats": args.repeats,
+        "settings": {"batch_sizes": args.batch_sizes, "repeats": args.repeats_given,
+                     "repeats_per_model": {m: args.repeats_given or REPEATS[m]
+                                           for m in args.models},
                      "warmup": args.warmup, "settle_s": args.settle, "threads": threads,
                      "clock": args.clock,
                      "backend": args.backend, "dtype": "float32",
@@ -439,11 +477,13 @@ def main(argv=None):
                      "adam": {"lr": LR, "betas": list(BETAS)}},
         "models": [],
     }
-    for model in models:
-        for batch_size in args.batch_sizes:
+    for model in args.models:
+        args.model, args.repeats = model, args.repeats_given or REPEATS[model]
+        for batch_size in args.batch_sizes[model]:
             args.batch_size = batch_size
             with mg.use_backend(args.backend):
                 row = bench_model(model, args)
+            row["repeats"] = args.repeats
             if args.memory_steps > 0:
                 row["memory"] = measure_memory(model, args)
             result["models"].append(row)

@@ -85,6 +85,7 @@ def bench(args):
     device = "cuda" if args.backend == "cupy" else "cpu"
     mg_model = DCGAN64({"lr": LR, "beta1": BETAS[0], "d_steps": 1, "z_dim": Z_DIM, "ngf": args.ngf,
                         "ndf": args.ndf, "channels": args.nc, "image_size": 64})
+    mg_model.skip_discarded_grads = False  # PyTorch's plain step: D's G-step gradients too
     torch_gan = TorchDCGAN64(args.ngf, args.ndf, args.nc, device)
     torch_gan.load_minigan_weights(mg_model)
     rng = np.random.default_rng(args.seed)

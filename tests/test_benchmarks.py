@@ -127,19 +127,46 @@ def test_bench_dcgan64_steps_the_papers_networks_from_the_same_weights_as_torchs
         assert row[lib]["ms_per_step"] > 0
 
 
-def test_bench_dcgan_scaling_times_the_dcgan_at_each_batch_size_side_by_side(
+def test_bench_dcgan_scaling_times_the_dcgan_and_the_64x64_dcgan_at_each_batch_size(
         torch, monkeypatch, tmp_path, capsys):
     bench_dcgan = load("bench_dcgan", monkeypatch)
     tiny = [a for a in TINY if a not in ("--batch-size", "4")]
     result = bench_dcgan.main(tiny + ["--scaling", "2,3", "--json", str(tmp_path / "s.json")])
     rows = result["models"]
-    assert [(r["model"], r["batch_size"]) for r in rows] == [("dcgan", 2), ("dcgan", 3)]
+    assert [(r["model"], r["batch_size"]) for r in rows] == [
+        ("dcgan", 2), ("dcgan", 3), ("dcgan64", 2), ("dcgan64", 3)]
     for r in rows:
         assert "memory" not in r and r["first_step"]["max_abs_diff"] < 1e-4
+        assert r["repeats"] == 1  # --repeats given: every model times that many
         for lib in ("minigan", "torch"):
             assert r[lib]["images_per_s"] == pytest.approx(
                 1000 * r["batch_size"] / r[lib]["ms_per_step"])
-    assert "minigan ms/img" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "minigan ms/img" in out and "dcgan64: the paper's 64x64 networks" in out
+
+
+def test_bench_dcgan_scaling_defaults_give_each_model_its_own_sizes_and_repeats(monkeypatch):
+    bench_dcgan = load("bench_dcgan", monkeypatch)
+    args = bench_dcgan.parse_args(["--scaling"])
+    assert args.models == ["dcgan", "dcgan64"] and args.memory_steps == 0
+    assert args.batch_sizes == {"dcgan": [32, 64, 128, 256, 512], "dcgan64": [16, 32, 64, 128]}
+    assert args.repeats_given is None and bench_dcgan.REPEATS == {
+        "dcgan": 20, "cgan": 20, "dcgan64": 5}
+    args = bench_dcgan.parse_args(["--model", "dcgan64"])
+    assert args.batch_sizes == {"dcgan64": [64]} and args.memory_steps == 3
+    assert bench_dcgan.parse_args([]).batch_sizes == {"dcgan": [128], "cgan": [128]}
+
+
+@pytest.mark.torch
+def test_bench_dcgan64_times_the_plain_step_with_ds_g_step_gradients(torch, monkeypatch):
+    """Both sides do the same work: minigan's training programs skip D's discarded
+    G-step gradients, the benchmark's minigan side must compute them as PyTorch's does."""
+    bench = load("bench_dcgan64", monkeypatch)
+    monkeypatch.setattr(bench, "TorchDCGAN64", lambda *a: type("T", (), {
+        "load_minigan_weights": lambda self, m: None})())
+    monkeypatch.setattr(bench, "timed_row", lambda mg_model, *rest: mg_model)
+    args = bench.parse_args(TINY + ["--ngf", "2", "--ndf", "2"])
+    assert bench.bench(args).skip_discarded_grads is False
 
 
 def test_bench_dcgan_scaling_refuses_a_batch_size_it_would_ignore(monkeypatch, capsys):
