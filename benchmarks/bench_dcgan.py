@@ -28,7 +28,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -36,6 +35,7 @@ if ROOT not in sys.path:
 from common import (CLOCKS, add_timing_arguments, check_timing_arguments,  # noqa: E402
                     current_rss_mb, format_machine, format_table, interleaved, machine_info,
                     median_ms, peak_rss_mb, ratio, report, set_threads)
+import numpy as np  # noqa: E402  (after common: see common._quiet_openblas)
 
 LR, BETAS, Z_DIM, NUM_CLASSES = 2e-4, (0.5, 0.999), 100, 10
 SCALING_BATCHES = {"dcgan": (32, 64, 128, 256, 512), "cgan": (32, 64, 128, 256, 512),

@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 
-import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -25,6 +24,7 @@ if ROOT not in sys.path:
 from bench_dcgan import BETAS, LR, Z_DIM, TorchGAN, timed_row  # noqa: E402
 from common import (add_timing_arguments, check_timing_arguments, format_machine,  # noqa: E402
                     format_table, machine_info, report, set_threads)
+import numpy as np  # noqa: E402  (after common: see common._quiet_openblas)
 
 
 def torch_example_networks(ngf, ndf, nc):

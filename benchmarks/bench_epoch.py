@@ -29,12 +29,12 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from common import available_cores, format_machine, machine_info, set_threads  # noqa: E402
+import numpy as np  # noqa: E402  (after common: see common._quiet_openblas)
 
 BATCH, Z_DIM, SAMPLE_EVERY = 128, 100, 100
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"

@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 
-import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -23,6 +22,7 @@ if ROOT not in sys.path:
 from common import (add_timing_arguments, check_timing_arguments, format_machine,  # noqa: E402
                     format_table, interleaved, machine_info, median_ms, ratio, report,
                     set_threads)
+import numpy as np  # noqa: E402  (after common: see common._quiet_openblas)
 
 
 # --- the ops --------------------------------------------------------------------

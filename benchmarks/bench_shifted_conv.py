@@ -16,12 +16,12 @@ import os
 import sys
 import time
 
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.append(os.path.dirname(HERE))
 from common import set_threads  # noqa: E402
+import numpy as np  # noqa: E402  (after common: see common._quiet_openblas)
 
 N, C, H, W, O, K, S, P = 128, 64, 14, 14, 128, 4, 2, 1
 HO = WO = (H + 2 * P - K) // S + 1

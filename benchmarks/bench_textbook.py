@@ -16,7 +16,6 @@ import argparse
 import os
 import sys
 
-import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -25,6 +24,7 @@ from bench_ops import _inputs, dcgan_ops, dcgan_parameter_arrays, op_functions  
 from common import (add_timing_arguments, check_timing_arguments, format_machine,  # noqa: E402
                     format_table, interleaved, machine_info, median_ms, ratio, report,
                     set_threads)
+import numpy as np  # noqa: E402  (after common: see common._quiet_openblas)
 
 ROUTED = ("conv2d", "conv_transpose2d", "batch_norm", "max_pool2d")
 

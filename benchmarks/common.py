@@ -14,12 +14,14 @@ Timing rules, the same everywhere:
     those calls, and the reported value the median of the samples;
   * before each sample the harness sleeps `settle` seconds. Both libraries keep
     thread pools whose idle threads busy-wait for a while after each parallel call
-    (NumPy's OpenBLAS for about 2**28 cycles, ~0.1 s; PyTorch's OpenMP for less),
+    (NumPy's OpenBLAS for about 2**28 cycles, ~0.1 s, unless OPENBLAS_THREAD_TIMEOUT
+    says less, as minigan's import and this module set it; PyTorch's OpenMP for less),
     and a spinning pool of one library takes the cores the other needs (on the
     busy 2-core development machine, a 0.03 ms torch.tanh measured up to 15 ms right
     after a NumPy matmul). After the pause each library runs as it would alone.
 """
 import ctypes
+import importlib.util
 import json
 import math
 import os
@@ -28,6 +30,23 @@ import resource
 import statistics
 import sys
 import time
+
+
+# --- before NumPy loads: minigan's OpenBLAS setting --------------------------------
+def _quiet_openblas():
+    """What `import minigan` does first (minigan/_openblas.py: OpenBLAS's idle threads
+    sleep after ~2**16 cycles instead of spinning for ~0.1 s), done here because the
+    benchmarks import NumPy before minigan, and their PyTorch processes must not import
+    minigan at all. Every benchmark imports this module before NumPy."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "minigan", "_openblas.py")
+    spec = importlib.util.spec_from_file_location("_minigan_openblas", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.quiet_idle_threads()
+
+
+_quiet_openblas()
 
 
 # --- OpenBLAS's kernels ----------------------------------------------------------
@@ -157,6 +176,7 @@ def machine_info():
         "numpy_blas_threads": blas_threads(),
         "numpy_blas_core": openblas_core(),
         "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+        "openblas_thread_timeout_env": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
         "load_average": [round(v, 2) for v in os.getloadavg()],  # 1, 5, 15 min: others' work
     }
     torch = sys.modules.get("torch")
@@ -178,7 +198,9 @@ def format_machine(info):
              f"{info['numpy_blas_threads']} BLAS threads, "
              f"{info.get('numpy_blas_core') or 'unknown'} kernels"
              + (f", forced by OPENBLAS_CORETYPE={info['openblas_coretype_env']}"
-                if info.get("openblas_coretype_env") else "") + ")"]
+                if info.get("openblas_coretype_env") else "")
+             + (f", idle threads sleep after 2**{info['openblas_thread_timeout_env']} cycles"
+                if info.get("openblas_thread_timeout_env") else "") + ")"]
     if "load_average" in info:
         lines[0] += f"; load average {info['load_average'][0]} at the start"
     if "torch" in info:

@@ -4,7 +4,10 @@
     from minigan import nn, optim
     import minigan.functional as F
 """
-import numpy as _np
+from ._openblas import quiet_idle_threads as _quiet_idle_threads
+
+_quiet_idle_threads()  # before NumPy loads OpenBLAS: see _openblas.py
+import numpy as _np  # noqa: E402
 
 from ._malloc import tune_malloc as _tune_malloc
 
