@@ -4,6 +4,7 @@ tool alone, and --recipe modern (and the CGAN's), scored after 5 epochs.
     python benchmarks/recipes.py --commands            # the training commands, one per row
     python benchmarks/recipes.py --runs runs/recipes   # the markdown table from those runs
     python benchmarks/recipes.py --time                # s per epoch of each row, measured
+    python benchmarks/recipes.py --time --only plain,modern   # of the rows so named only
     python benchmarks/recipes.py --images docs/recipes # 100 samples of plain and modern, seed 0
     python benchmarks/recipes.py --live RUN            # an --ema run scored with G's own weights
     python benchmarks/recipes.py --real-like RUN       # real digits in RUN's class proportions
@@ -199,9 +200,20 @@ def main(argv=None):
     p.add_argument("--data", default=None, help="MNIST folder (default: $MINIGAN_DATA)")
     p.add_argument("--timings", default=None,
                    help="JSON file: --time writes the timings there, the table reads them")
+    p.add_argument("--only", default=None, metavar="WORDS",
+                   help="--commands and --time: only the rows whose name starts with one of "
+                        "these comma-separated words")
     args = p.parse_args(argv)
+    rows = ROWS
+    if args.only:
+        words = [w.strip() for w in args.only.split(",") if w.strip()]
+        rows = [row for row in ROWS if any(row[0].startswith(w) for w in words)]
+        if not rows:
+            p.error(f"--only {args.only}: no row's name starts with any of those words")
+        if not (args.commands or args.time):
+            p.error("--only applies to --commands and --time")
     if args.commands:
-        for name, program, options, seeds in ROWS:
+        for name, program, options, seeds in rows:
             for seed in seeds:
                 out = os.path.join(args.runs, run_name(program, options, seed))
                 print(command(program, options, seed, out))
@@ -216,11 +228,11 @@ def main(argv=None):
             print(f"{key}: {result[key]}")
         return 0
     timings = {}
-    if args.timings and os.path.exists(args.timings) and not args.time:
+    if args.timings and os.path.exists(args.timings):
         with open(args.timings) as f:
-            timings = json.load(f)
+            timings = json.load(f)  # --time --only updates its rows, keeps the others
     if args.time:
-        for name, program, options, _ in ROWS:
+        for name, program, options, _ in rows:
             timings[name] = time_row(program, options, args.steps)
             print(f"{name}: {timings[name]:.1f} s per epoch", file=sys.stderr, flush=True)
         if args.timings:

@@ -188,3 +188,15 @@ def test_bench_epoch_times_both_training_programs(torch, monkeypatch, capsys):
         "| minigan examples/mnist_dcgan.py", "| PyTorch, the same program"]
     assert all(r.split(" | ")[1] == "2" for r in rows[1:])  # both timed 2 steps
     assert "ratio minigan / PyTorch" in out
+
+
+def test_recipes_only_picks_the_rows_by_the_first_word_of_their_name(monkeypatch, capsys):
+    recipes = load("recipes", monkeypatch)
+    recipes.main(["--commands", "--only", "plain,modern", "--runs", "R"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [recipes.command("mnist_dcgan.py", options, seed,
+                                     f"R/{recipes.run_name('mnist_dcgan.py', options, seed)}")
+                     for options in ("", "--recipe modern") for seed in (0, 1, 2)]
+    with pytest.raises(SystemExit) as stop:
+        recipes.main(["--commands", "--only", "nothing"])
+    assert stop.value.code == 2 and "no row's name starts with" in capsys.readouterr().err
