@@ -7,6 +7,7 @@ tool alone, and --recipe modern (and the CGAN's), scored after 5 epochs.
     python benchmarks/recipes.py --time --only plain,modern   # of the rows so named only
     python benchmarks/recipes.py --images docs/recipes # 100 samples of plain and modern, seed 0
     python benchmarks/recipes.py --live RUN            # an --ema run scored with G's own weights
+    python benchmarks/recipes.py --ema-bn RUN          # ... with G_ema's batch-norm stats recomputed
     python benchmarks/recipes.py --real-like RUN       # real digits in RUN's class proportions
 
 Train each row first with the command `--commands` prints (each writes
@@ -51,7 +52,20 @@ ROWS = [
     ("+ R1 1, spectral norm", "mnist_dcgan.py", "--r1 1 --spectral-norm", (0,)),
     ("+ R1 1, G at 2x D's rate", "mnist_dcgan.py", "--r1 1 --lr-g 4e-4", (0,)),
     ("+ R1 1, G at 8x D's rate", "mnist_dcgan.py", "--r1 1 --lr-g 1.6e-3", (0,)),
-    ("modern (= R1 1, G at 4x D's rate)", "mnist_dcgan.py", "--recipe modern", (0, 1, 2)),
+    ("+ R1 1, G at 4x D's rate (the first modern)", "mnist_dcgan.py", "--r1 1 --lr-g 8e-4",
+     (0, 1, 2)),
+    # the first modern, both rates raised (G stays at 4x D's), R1's gamma tuned there
+    ("+ R1 1, G 4x D, + EMA 0.999", "mnist_dcgan.py", "--r1 1 --lr-g 8e-4 --ema 0.999", (0,)),
+    ("+ R1 1, D 4e-4, G 1.6e-3, + EMA 0.999", "mnist_dcgan.py",
+     "--r1 1 --lr-d 4e-4 --lr-g 1.6e-3 --ema 0.999", (0,)),
+    ("+ R1 2, D 4e-4, G 1.6e-3", "mnist_dcgan.py", "--r1 2 --lr-d 4e-4 --lr-g 1.6e-3", (0,)),
+    ("+ R1 1, D 8e-4, G 3.2e-3", "mnist_dcgan.py", "--r1 1 --lr-d 8e-4 --lr-g 3.2e-3", (0,)),
+    ("+ R1 1, D 1.6e-3, G 6.4e-3", "mnist_dcgan.py", "--r1 1 --lr-d 1.6e-3 --lr-g 6.4e-3", (0,)),
+    ("+ R1 0.25, D 8e-4, G 3.2e-3", "mnist_dcgan.py", "--r1 0.25 --lr-d 8e-4 --lr-g 3.2e-3",
+     (0,)),
+    ("+ R1 0.5, D 1.2e-3, G 4.8e-3", "mnist_dcgan.py", "--r1 0.5 --lr-d 1.2e-3 --lr-g 4.8e-3",
+     (0,)),
+    ("modern (= R1 0.5, D 8e-4, G 3.2e-3)", "mnist_dcgan.py", "--recipe modern", (0, 1, 2)),
     ("CGAN, plain", "mnist_cgan.py", "", (0,)),
     ("CGAN, modern", "mnist_cgan.py", "--recipe modern", (0,)),
 ]
@@ -168,6 +182,22 @@ def score_live(run_dir):
     return evaluate_model(model, n=10000)
 
 
+def score_ema_standing_stats(run_dir, batches=50):
+    """The quality report of an --ema run drawn by G_ema whose batch-norm statistics were
+    recomputed for its own weights (optim.swa_utils.update_bn over `batches` batches of
+    128 z, seed 12345) instead of the averaged running statistics it carries, seed 0."""
+    import minigan as mg
+    from minigan.optim.swa_utils import update_bn
+    from minigan.train import evaluate_model
+    model = load_run(run_dir)
+    if getattr(model, "G_ema", None) is None:
+        sys.exit(f"error: {run_dir} was not trained with --ema: it has no G_ema")
+    mg.manual_seed(12345)
+    update_bn([model.sample_z(128) for _ in range(batches)], model.G_ema)
+    mg.manual_seed(0)
+    return evaluate_model(model, n=10000)
+
+
 def score_real_like(run_dir, data):
     """10,000 real training digits drawn in the class proportions of RUN's samples (its
     quality.json's class_counts): what the class imbalance alone costs in the scores."""
@@ -195,6 +225,9 @@ def main(argv=None):
                    help="write 100 samples of the plain and the modern run (seed 0) there")
     p.add_argument("--live", default=None, metavar="RUN",
                    help="score an --ema run's live G instead of its average")
+    p.add_argument("--ema-bn", default=None, metavar="RUN",
+                   help="score an --ema run's average with batch-norm statistics of its own "
+                        "(optim.swa_utils.update_bn)")
     p.add_argument("--real-like", default=None, metavar="RUN",
                    help="score real digits drawn in RUN's class proportions")
     p.add_argument("--data", default=None, help="MNIST folder (default: $MINIGAN_DATA)")
@@ -221,8 +254,9 @@ def main(argv=None):
     if args.images:
         save_samples(args.runs, args.images)
         return 0
-    if args.live or args.real_like:
+    if args.live or args.ema_bn or args.real_like:
         result = (score_live(args.live) if args.live
+                  else score_ema_standing_stats(args.ema_bn) if args.ema_bn
                   else score_real_like(args.real_like, args.data or os.environ.get("MINIGAN_DATA")))
         for key in ("frechet_distance", "inception_score", "class_coverage", "class_counts"):
             print(f"{key}: {result[key]}")

@@ -80,7 +80,7 @@ def test_help_writes_out_the_modern_recipe(capsys, monkeypatch):
         main(DCGAN, ["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "modern = " + tools.describe_recipe("modern") in text
-    assert tools.describe_recipe("modern") == "--r1 1.0 --lr-g 0.0008"
+    assert tools.describe_recipe("modern") == "--r1 0.5 --lr-d 0.0008 --lr-g 0.0032"
 
 
 # --- the recipe ------------------------------------------------------------------------
@@ -89,9 +89,9 @@ def test_recipe_modern_sets_its_defaults_and_a_given_option_wins():
     modern = config_for(DCGAN, "--recipe", "modern")
     for dest, value in tools.RECIPES["modern"].items():
         assert modern[dest] == value
-    mixed = config_for(DCGAN, "--recipe", "modern", "--r1", "0.5", "--ema", "0.9")
-    assert mixed["r1"] == 0.5 and mixed["ema"] == 0.9
-    assert mixed["lr_g"] == 8e-4
+    mixed = config_for(DCGAN, "--recipe", "modern", "--r1", "2", "--ema", "0.9")
+    assert mixed["r1"] == 2.0 and mixed["ema"] == 0.9
+    assert (mixed["lr_d"], mixed["lr_g"]) == (8e-4, 3.2e-3)
     plain = config_for(DCGAN)
     assert (plain["ema"], plain["spectral_norm"], plain["loss"], plain["lr_d"], plain["lr_g"],
             plain["r1"], plain["augment"]) == (None, False, "bce", None, None,
@@ -100,8 +100,10 @@ def test_recipe_modern_sets_its_defaults_and_a_given_option_wins():
 
 @pytest.mark.parametrize("argv, expected", [
     (["--r1-every", "4"], "--r1-every K says how often the R1 penalty is added: add --r1"),
+    (["--recipe", "modern", "--lr", "1e-3"],
+     "--lr would be ignored: --lr-d is 0.0008 and --lr-g 0.0032"),
     (["--recipe", "modern", "--lr-d", "1e-3", "--lr", "1e-3"],
-     "--lr would be ignored: --lr-d is 0.001 and --lr-g 0.0008"),
+     "--lr would be ignored: --lr-d is 0.001 and --lr-g 0.0032"),
     (["--lr-d", "1e-3", "--lr-g", "1e-3", "--lr", "1e-3"], "--lr would be ignored"),
 ])
 def test_an_option_that_would_be_ignored_is_one_error_line(tmp_path, capsys, argv, expected):
