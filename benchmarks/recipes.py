@@ -67,6 +67,7 @@ ROWS = [
      (0,)),
     ("modern (= R1 0.5, D 8e-4, G 3.2e-3)", "mnist_dcgan.py", "--recipe modern", (0, 1, 2)),
     ("CGAN, plain", "mnist_cgan.py", "", (0,)),
+    ("CGAN, the first modern", "mnist_cgan.py", "--r1 1 --lr-g 8e-4", (0,)),
     ("CGAN, modern", "mnist_cgan.py", "--recipe modern", (0,)),
 ]
 
