@@ -5,10 +5,10 @@ busy-wait for the next one for 2**28 cycles (about 0.1 s) before they sleep. A
 training step runs a GEMM, then a few milliseconds of NumPy work (im2col's copy,
 col2im's adds, batch norm, ...) that minigan splits over the same cores
 (minigan/_threads.py): with the workers spinning, those passes share each core with a
-spinning thread. On the 2-core development machine (Intel Xeon, 2 threads) col2im of
-the DCGAN's 128->64 transposed convolution took 6.2 ms with the spinning workers and
-2.9 ms without, and a whole DCGAN step about 18% less time (`benchmarks/`, README,
-Performance). Waking a sleeping worker costs microseconds; the GEMMs take milliseconds.
+spinning thread. On the 2-core development machine (Intel Xeon, 2 threads) the
+DCGAN's training step took 201 ms with the short wait and 226 ms with OpenBLAS's own,
+an epoch of examples/mnist_dcgan.py 77.9 s and 92.1 s (README, Performance, with the
+commands). Waking a sleeping worker costs microseconds; the GEMMs take milliseconds.
 
 OpenBLAS reads OPENBLAS_THREAD_TIMEOUT (the wait is 2**N cycles, N clamped to 4..30)
 once, when NumPy loads it, so this runs before minigan imports NumPy; if NumPy was
