@@ -66,6 +66,8 @@ ROWS = [
     ("+ R1 0.5, D 1.2e-3, G 4.8e-3", "mnist_dcgan.py", "--r1 0.5 --lr-d 1.2e-3 --lr-g 4.8e-3",
      (0,)),
     ("modern (= R1 0.5, D 8e-4, G 3.2e-3)", "mnist_dcgan.py", "--recipe modern", (0, 1, 2)),
+    ("modern + hinge loss", "mnist_dcgan.py", "--recipe modern --loss hinge", (0,)),
+    ("modern + R1 every 4th D step", "mnist_dcgan.py", "--recipe modern --r1-every 4", (0,)),
     ("CGAN, plain", "mnist_cgan.py", "", (0,)),
     ("CGAN, the first modern", "mnist_cgan.py", "--r1 1 --lr-g 8e-4", (0,)),
     ("CGAN, modern", "mnist_cgan.py", "--recipe modern", (0,)),
