@@ -173,30 +173,22 @@ def load_run(run_dir):
     return model
 
 
-def score_live(run_dir):
-    """The quality report of an --ema run drawn by G's own (live) weights, seed 0."""
-    import minigan as mg
-    from minigan.train import evaluate_model
-    model = load_run(run_dir)
-    if getattr(model, "G_ema", None) is None:
-        sys.exit(f"error: {run_dir} was not trained with --ema: its report is G's already")
-    model.G_ema = None  # generate() then draws with G
-    mg.manual_seed(0)
-    return evaluate_model(model, n=10000)
-
-
-def score_ema_standing_stats(run_dir, batches=50):
-    """The quality report of an --ema run drawn by G_ema whose batch-norm statistics were
-    recomputed for its own weights (optim.swa_utils.update_bn over `batches` batches of
-    128 z, seed 12345) instead of the averaged running statistics it carries, seed 0."""
+def score_ema_run(run_dir, weights):
+    """The quality report (seed 0) of an --ema run drawn by other weights than its
+    report's G_ema: weights="live", G's own; weights="ema-bn", G_ema with batch-norm
+    statistics recomputed for its own weights (optim.swa_utils.update_bn over 50
+    batches of 128 z, seed 12345) instead of the averaged running statistics it carries."""
     import minigan as mg
     from minigan.optim.swa_utils import update_bn
     from minigan.train import evaluate_model
     model = load_run(run_dir)
     if getattr(model, "G_ema", None) is None:
-        sys.exit(f"error: {run_dir} was not trained with --ema: it has no G_ema")
-    mg.manual_seed(12345)
-    update_bn([model.sample_z(128) for _ in range(batches)], model.G_ema)
+        sys.exit(f"error: {run_dir} was not trained with --ema: its report is G's already")
+    if weights == "live":
+        model.G_ema = None  # generate() then draws with G
+    else:
+        mg.manual_seed(12345)
+        update_bn([model.sample_z(128) for _ in range(50)], model.G_ema)
     mg.manual_seed(0)
     return evaluate_model(model, n=10000)
 
@@ -258,8 +250,8 @@ def main(argv=None):
         save_samples(args.runs, args.images)
         return 0
     if args.live or args.ema_bn or args.real_like:
-        result = (score_live(args.live) if args.live
-                  else score_ema_standing_stats(args.ema_bn) if args.ema_bn
+        result = (score_ema_run(args.live, "live") if args.live
+                  else score_ema_run(args.ema_bn, "ema-bn") if args.ema_bn
                   else score_real_like(args.real_like, args.data or os.environ.get("MINIGAN_DATA")))
         for key in ("frechet_distance", "inception_score", "class_coverage", "class_counts"):
             print(f"{key}: {result[key]}")
