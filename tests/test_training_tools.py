@@ -1,6 +1,6 @@
 """The post-DCGAN tools as options of the training programs (minigan/gan/tools.py):
---ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --r1/--r1-every, --augment and
---recipe modern. Each changes what it says and nothing else, resumes bit for bit, and
+--ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --lr-decay, --r1/--r1-every,
+--augment and --recipe modern. Each changes what it says and nothing else, resumes bit for bit, and
 is offered only to the models that read it (DCGAN and CGAN).
 
 Runs are tiny (--train-size 256 at batch 32, 4 steps, no evaluation)."""
@@ -21,10 +21,10 @@ from .helpers import checkpoint_weights, needs_mnist, run_program
 SMALL = ["--train-size", "256", "--batch-size", "32", "--max-steps", "4", "--no-eval",
          "--sample-every", "0"]
 EVERY_OPTION = ["--ema", "0.9", "--spectral-norm", "--loss", "hinge", "--lr-d", "4e-4",
-                "--lr-g", "1e-4", "--r1", "1", "--r1-every", "2",
+                "--lr-g", "1e-4", "--lr-decay", "linear", "--r1", "1", "--r1-every", "2",
                 "--augment", "translation,cutout,color"]
-TOOL_FLAGS = ("--ema", "--spectral-norm", "--lr-d", "--lr-g", "--r1", "--r1-every",
-              "--augment", "--recipe")
+TOOL_FLAGS = ("--ema", "--spectral-norm", "--lr-d", "--lr-g", "--lr-decay", "--r1",
+              "--r1-every", "--augment", "--recipe")
 
 
 def flags(model_cls):
@@ -129,6 +129,63 @@ def test_lr_d_and_lr_g_set_one_optimizer_each_and_default_to_lr():
     assert [split.optimizers[k].param_groups[0]["lr"] for k in "GD"] == [3e-4, 5e-4]
     split = model_with("--lr-g", "1e-4")
     assert [split.optimizers[k].param_groups[0]["lr"] for k in "GD"] == [1e-4, 2e-4]
+
+
+def rates_each_step_uses(model, steps):
+    """[(G's rate, D's rate)] of every Adam step taken by model.train_step over `steps`,
+    each run as the trainer runs it, inside model.learning_rates_at(step)."""
+    used = []
+    for name in "GD":
+        opt = model.optimizers[name]
+        def step(opt=opt, name=name, original=opt.step):
+            used.append((name, opt.param_groups[0]["lr"]))
+            return original()
+        opt.step = step
+    model.train()
+    for s in steps:
+        with model.learning_rates_at(s):
+            model.train_step(images(8), None, s)
+    return ([lr for name, lr in used if name == "G"], [lr for name, lr in used if name == "D"])
+
+
+def test_lr_decay_linear_falls_from_the_set_rates_to_zero_over_the_run():
+    model = model_with("--lr-d", "4e-4", "--lr-g", "1e-3", "--lr-decay", "linear")
+    model.total_steps = 4  # the trainer sets it: --epochs' steps
+    g_rates, d_rates = rates_each_step_uses(model, [1, 2, 3, 4])
+    np.testing.assert_allclose(g_rates, [1e-3, 0.75e-3, 0.5e-3, 0.25e-3], rtol=1e-12)
+    np.testing.assert_allclose(d_rates, [4e-4, 3e-4, 2e-4, 1e-4], rtol=1e-12)
+    # Between steps the optimizers hold the set rates: what a checkpoint saves.
+    assert [model.optimizers[k].param_groups[0]["lr"] for k in "GD"] == [1e-3, 4e-4]
+
+
+def test_without_lr_decay_every_step_takes_the_set_rates():
+    model = model_with("--lr-d", "4e-4", "--lr-g", "1e-3")
+    assert rates_each_step_uses(model, [1, 2, 3]) == ([1e-3] * 3, [4e-4] * 3)
+
+
+def test_lr_decay_outside_the_trainer_asks_for_the_runs_length():
+    model = model_with("--lr-decay", "linear")
+    with pytest.raises(RuntimeError, match="total_steps"):
+        with model.learning_rates_at(1):
+            pass
+
+
+@needs_mnist
+def test_the_trainer_decays_over_the_epochs_not_over_max_steps(tmp_path):
+    def losses(name, *argv):  # the step log's losses of steps 1-3 (--max-steps 3 or 4)
+        assert run_program(DCGAN, tmp_path / name, "--lr-decay", "linear", *argv,
+                           options=SMALL) == 0
+        log = read_steplog(tmp_path / name / "log.jsonl")
+        return [(r["loss_d"], r["loss_g"]) for r in log if "loss_d" in r][:3]
+    # Step 2's G loss shows D's step-2 rate. --max-steps only cuts a run short: the rates
+    # are 2 epochs' (16 steps') decay whether it stops after 3 steps or 4 ...
+    three = losses("a", "--epochs", "2", "--max-steps", "3")
+    assert three == losses("b", "--epochs", "2", "--max-steps", "4")
+    # ... while 4 epochs decay more slowly, and the same steps move differently.
+    four_epochs = losses("c", "--epochs", "4", "--max-steps", "3")
+    assert three[0] == four_epochs[0] and three[1][1] != four_epochs[1][1]
+    state = load_checkpoint(str(tmp_path / "a" / "checkpoint.npz"))
+    assert state["optimizers"]["G"]["param_groups"][0]["lr"] == 2e-4  # the set rate, saved
 
 
 def test_spectral_norm_normalises_d_and_replaces_its_batch_norm_only():

@@ -118,6 +118,12 @@ class GANModel:
             for p, flag in zip(params, flags):
                 p.requires_grad_(flag)
 
+    def learning_rates_at(self, step):
+        """A context the trainer runs training step `step` in: the optimizers' rates
+        for that step (a learning-rate schedule), the set ones back on leaving. The
+        rates as set by default; DCGAN and CGAN decay them with --lr-decay linear."""
+        return contextlib.nullcontext()
+
     def sample_z(self, n):
         """n latent vectors z ~ N(0, 1) from the backend's seeded generator."""
         return mg.randn(n, self.z_dim)

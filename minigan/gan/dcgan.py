@@ -184,6 +184,10 @@ class DCGAN(GANModel):
         return loss_g.item()
 
     # --- the post-DCGAN tools (tools.py) ------------------------------------------------
+    def learning_rates_at(self, step):
+        """--lr-decay linear: G's and D's rates for step `step`, falling to zero."""
+        return tools.decayed_learning_rates(self, step)
+
     def update_ema(self):
         """--ema: fold G's new weights into G_ema, after every G step."""
         if getattr(self, "G_ema", None) is not None:

@@ -1,5 +1,6 @@
 """The post-DCGAN training tools as options of a model: --ema, --spectral-norm, --loss
-hinge, --lr-d/--lr-g, --r1/--r1-every, --augment, and --recipe modern, their sum.
+hinge, --lr-d/--lr-g, --lr-decay, --r1/--r1-every, --augment, and --recipe modern, their
+sum.
 
 A model that reads them lists `OPTIONS` in its `common_options` (DCGAN, and so
 CGAN); the programs of the others do not offer them. The tools themselves live in
@@ -19,6 +20,10 @@ the library, one idea each:
                         the DCGAN paper's BCE for D and -log D(G(z)) for G)
     --lr-d, --lr-g      two time-scale learning rates (Heusel et al. 2017); none given:
                         --lr for both. Like --lr, they may change on --resume
+    --lr-decay linear   both rates times 1 - (step - 1) / (the run's steps), within each
+                        training step only (decayed_learning_rates): the full rate at
+                        the first step, zero after the last of --epochs (CycleGAN's
+                        and pix2pix's code decays so over a run's second half only)
     --r1 GAMMA          minigan.gan.losses.r1_penalty on the reals, lazily: every
     --r1-every K        K-th D step adds K * GAMMA / 2 * E||dD(x)/dx||^2 (StyleGAN2)
     --augment POLICY    minigan.gan.augment.augment on real AND fake images before every
@@ -26,14 +31,15 @@ the library, one idea each:
                         parameters per call
 """
 import argparse
+import contextlib
 
 from .augment import augment, parse_policy
 from .losses import d_hinge_loss, d_loss
 from .options import nonnegative_float, positive_float, positive_int, unit_interval
 
 # The dests a model lists in `common_options` to be offered these options.
-OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "r1", "r1_every", "augment",
-           "recipe")
+OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "r1", "r1_every",
+           "augment", "recipe")
 
 D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss}
 
@@ -105,6 +111,11 @@ def add_arguments(parser, uses, default_lr):
     if "lr_g" in uses:
         group.add_argument("--lr-g", type=positive_float, default=None,
                            help=f"G's learning rate (none given: --lr, {default_lr})")
+    if "lr_decay" in uses:
+        group.add_argument("--lr-decay", choices=("none", "linear"), default="none",
+                           help="linear: both learning rates fall in a straight line from "
+                                "their set value at the first step to zero after the run's "
+                                "last (--epochs, or --max-steps)")
     if "r1" in uses:
         group.add_argument("--r1", type=nonnegative_float, default=None, metavar="GAMMA",
                            help="R1 penalty GAMMA / 2 * E||dD(x)/dx||^2 on the real images; "
@@ -147,6 +158,36 @@ def learning_rates(config):
     """(G's, D's) learning rate: --lr-g / --lr-d, or --lr."""
     lr_g, lr_d = config.get("lr_g"), config.get("lr_d")
     return (config["lr"] if lr_g is None else lr_g), (config["lr"] if lr_d is None else lr_d)
+
+
+@contextlib.contextmanager
+def decayed_learning_rates(model, step):
+    """--lr-decay linear: within it, G's and D's Adam rates are their set values times
+
+        1 - (step - 1) / total        (step 1, 2, ... of model.total_steps)
+
+    the full rate at the first step, falling in a straight line to zero after the last
+    (the trainer sets total_steps to --epochs' steps; --max-steps only cuts the run
+    short). The set values come back on leaving, so checkpoints, --resume and its
+    rate changes see the rates the options set; and the factor is a closed form of
+    the step, so a resumed run takes the same rates as an uninterrupted one."""
+    if (model.config.get("lr_decay") or "none") == "none":
+        yield
+        return
+    total = getattr(model, "total_steps", None)
+    if not total:
+        raise RuntimeError("--lr-decay linear needs the run's length: set model.total_steps "
+                           "(minigan.train.Trainer does) before train_step")
+    factor = max(0.0, 1.0 - (step - 1) / total)
+    groups = [g for name in ("G", "D") for g in model.optimizers[name].param_groups]
+    rates = [g["lr"] for g in groups]
+    for group, rate in zip(groups, rates):
+        group["lr"] = rate * factor
+    try:
+        yield
+    finally:
+        for group, rate in zip(groups, rates):
+            group["lr"] = rate
 
 
 def spectral_norm_layers(net):

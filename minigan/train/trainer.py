@@ -143,6 +143,7 @@ class Trainer:
         self.run_total = config["epochs"] * len(loader)
         if max_steps:
             self.run_total = min(self.run_total, max_steps)
+        model.total_steps = config["epochs"] * len(loader)  # --lr-decay's length of the run
         try:
             if step == 0:
                 self._draw(step)
@@ -288,10 +289,11 @@ class Trainer:
         make_data_parallel(self.model, sync_bn=bool(self.config.get("sync_bn", True)))
 
     def _step(self, real, labels, step):
-        if not self.distributed:
-            return self.model.train_step(real, labels, step)
-        from .parallel import parallel_step
-        return parallel_step(self.model, real, labels, step)
+        with self.model.learning_rates_at(step):  # --lr-decay; most models: as set
+            if not self.distributed:
+                return self.model.train_step(real, labels, step)
+            from .parallel import parallel_step
+            return parallel_step(self.model, real, labels, step)
 
     def _interrupted(self):
         """Whether to stop after this step. On many ranks the signal may reach them at
