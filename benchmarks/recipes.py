@@ -68,6 +68,12 @@ ROWS = [
     ("modern (= R1 0.5, D 8e-4, G 3.2e-3)", "mnist_dcgan.py", "--recipe modern", (0, 1, 2)),
     ("+ hinge loss, on modern", "mnist_dcgan.py", "--recipe modern --loss hinge", (0,)),
     ("+ R1 every 4th D step, on modern", "mnist_dcgan.py", "--recipe modern --r1-every 4", (0,)),
+    # third round, on top of modern
+    ("+ linear learning-rate decay, on modern", "mnist_dcgan.py",
+     "--recipe modern --lr-decay linear", (0,)),
+    ("+ Adam beta1 0, on modern", "mnist_dcgan.py", "--recipe modern --beta1 0", (0,)),
+    ("+ spectral norm (D without batch norm), on modern", "mnist_dcgan.py",
+     "--recipe modern --spectral-norm", (0,)),
     ("CGAN, plain", "mnist_cgan.py", "", (0,)),
     ("CGAN, the first modern", "mnist_cgan.py", "--r1 1 --lr-g 8e-4", (0,)),
     ("CGAN, modern", "mnist_cgan.py", "--recipe modern", (0,)),
