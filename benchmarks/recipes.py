@@ -71,6 +71,10 @@ ROWS = [
     # third round, on top of modern
     ("+ linear learning-rate decay, on modern", "mnist_dcgan.py",
      "--recipe modern --lr-decay linear", (0,)),
+    ("+ linear learning-rate decay, + EMA 0.995, on modern", "mnist_dcgan.py",
+     "--recipe modern --lr-decay linear --ema 0.995", (0,)),
+    ("+ linear learning-rate decay, + EMA 0.999, on modern", "mnist_dcgan.py",
+     "--recipe modern --lr-decay linear --ema 0.999", (0,)),
     ("+ Adam beta1 0, on modern", "mnist_dcgan.py", "--recipe modern --beta1 0", (0,)),
     ("+ spectral norm (D without batch norm), on modern", "mnist_dcgan.py",
      "--recipe modern --spectral-norm", (0,)),
