@@ -75,6 +75,8 @@ ROWS = [
      "--recipe modern --lr-decay linear --ema 0.995", (0,)),
     ("+ linear learning-rate decay, + EMA 0.999, on modern", "mnist_dcgan.py",
      "--recipe modern --lr-decay linear --ema 0.999", (0,)),
+    ("+ two G steps per D step, on modern", "mnist_dcgan.py", "--recipe modern --g-steps 2",
+     (0, 1, 2)),
     ("+ Adam beta1 0, on modern", "mnist_dcgan.py", "--recipe modern --beta1 0", (0,)),
     ("+ spectral norm (D without batch norm), on modern", "mnist_dcgan.py",
      "--recipe modern --spectral-norm", (0,)),

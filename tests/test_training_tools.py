@@ -21,9 +21,10 @@ from .helpers import checkpoint_weights, needs_mnist, run_program
 SMALL = ["--train-size", "256", "--batch-size", "32", "--max-steps", "4", "--no-eval",
          "--sample-every", "0"]
 EVERY_OPTION = ["--ema", "0.9", "--spectral-norm", "--loss", "hinge", "--lr-d", "4e-4",
-                "--lr-g", "1e-4", "--lr-decay", "linear", "--r1", "1", "--r1-every", "2",
+                "--lr-g", "1e-4", "--lr-decay", "linear", "--g-steps", "2", "--r1", "1",
+                "--r1-every", "2",
                 "--augment", "translation,cutout,color"]
-TOOL_FLAGS = ("--ema", "--spectral-norm", "--lr-d", "--lr-g", "--lr-decay", "--r1",
+TOOL_FLAGS = ("--ema", "--spectral-norm", "--lr-d", "--lr-g", "--lr-decay", "--g-steps", "--r1",
               "--r1-every", "--augment", "--recipe")
 
 
@@ -161,6 +162,27 @@ def test_lr_decay_linear_falls_from_the_set_rates_to_zero_over_the_run():
 def test_without_lr_decay_every_step_takes_the_set_rates():
     model = model_with("--lr-d", "4e-4", "--lr-g", "1e-3")
     assert rates_each_step_uses(model, [1, 2, 3]) == ([1e-3] * 3, [4e-4] * 3)
+
+
+def test_g_steps_takes_k_g_steps_on_fresh_z_after_each_d_step():
+    model = model_with("--g-steps", "3", "--ema", "0.5")
+    drawn, steps = [], []
+    generate = model.generate
+    model.generate = lambda z, labels=None: (drawn.append(z.numpy().copy()),
+                                             generate(z, labels))[1]
+    for name in "GD":
+        original = model.optimizers[name].step
+        model.optimizers[name].step = lambda name=name, original=original: (
+            steps.append(name), original())[1]
+    model.train()
+    model.train_step(images(8), None, 1)
+    assert steps == ["D", "G", "G", "G"]
+    assert len(drawn) == 3 and not np.array_equal(drawn[1], drawn[2])  # fresh z each time
+    assert int(model.G_ema.n_averaged.item()) == 3  # averaged after every G step
+    one = model_with("--ema", "0.5")
+    one.train()
+    one.train_step(images(8), None, 1)
+    assert int(one.G_ema.n_averaged.item()) == 1
 
 
 def test_lr_decay_outside_the_trainer_asks_for_the_runs_length():

@@ -136,7 +136,8 @@ class DCGAN(GANModel):
         return self.discriminate(images, labels).flatten()
 
     def train_step(self, real, labels, step):
-        """One D step on (real, G(z)); then, every d_steps-th step, one G step."""
+        """One D step on (real, G(z)); then, every d_steps-th step, one G step (and
+        --g-steps K: K - 1 more, each on fresh z)."""
         fake = self.generate(self.sample_z(real.shape[0]), labels)
         self.step = step  # --r1 --r1-every K regularises the D steps with step % K == 0
         metrics = self.discriminator_step(real, fake, labels)
@@ -146,6 +147,10 @@ class DCGAN(GANModel):
         # END TASK 5.4
         if "loss_g" in metrics:  # G stepped
             self.update_ema()
+            for _ in range(self.config.get("g_steps", 1) - 1):  # --g-steps K: K - 1 more
+                fake = self.generate(self.sample_z(real.shape[0]), labels)
+                metrics["loss_g"] = self.generator_step(fake, labels)
+                self.update_ema()
         return metrics
 
     def discriminator_step(self, real, fake, labels):

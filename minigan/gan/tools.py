@@ -24,6 +24,8 @@ the library, one idea each:
                         training step only (decayed_learning_rates): the full rate at
                         the first step, zero after the last of --epochs (CycleGAN's
                         and pix2pix's code decays so over a run's second half only)
+    --g-steps K         K G steps after each D step (where one is due), each on a fresh
+                        G(z): more training for a G that cannot keep up with its D
     --r1 GAMMA          minigan.gan.losses.r1_penalty on the reals, lazily: every
     --r1-every K        K-th D step adds K * GAMMA / 2 * E||dD(x)/dx||^2 (StyleGAN2)
     --augment POLICY    minigan.gan.augment.augment on real AND fake images before every
@@ -38,8 +40,8 @@ from .losses import d_hinge_loss, d_loss
 from .options import nonnegative_float, positive_float, positive_int, unit_interval
 
 # The dests a model lists in `common_options` to be offered these options.
-OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "r1", "r1_every",
-           "augment", "recipe")
+OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "g_steps", "r1",
+           "r1_every", "augment", "recipe")
 
 D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss}
 
@@ -116,6 +118,10 @@ def add_arguments(parser, uses, default_lr):
                            help="linear: both learning rates fall in a straight line from "
                                 "their set value at the first step to zero after the run's "
                                 "last (--epochs, or --max-steps)")
+    if "g_steps" in uses:
+        group.add_argument("--g-steps", type=positive_int, default=1, metavar="K",
+                           help="generator steps after each D step, each on a fresh batch "
+                                "of z (the mirror of --d-steps)")
     if "r1" in uses:
         group.add_argument("--r1", type=nonnegative_float, default=None, metavar="GAMMA",
                            help="R1 penalty GAMMA / 2 * E||dD(x)/dx||^2 on the real images; "
