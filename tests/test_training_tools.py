@@ -1,7 +1,7 @@
 """The post-DCGAN tools as options of the training programs (minigan/gan/tools.py):
---ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --lr-decay, --r1/--r1-every,
---augment and --recipe modern. Each changes what it says and nothing else, resumes bit for bit, and
-is offered only to the models that read it (DCGAN and CGAN).
+--ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --lr-decay, --g-steps, --r1/--r1-every,
+--augment and --recipe modern. Each changes what it says and nothing else, resumes bit
+for bit, and is offered only to the models that read it (DCGAN and CGAN).
 
 Runs are tiny (--train-size 256 at batch 32, 4 steps, no evaluation)."""
 import copy
@@ -24,8 +24,8 @@ EVERY_OPTION = ["--ema", "0.9", "--spectral-norm", "--loss", "hinge", "--lr-d", 
                 "--lr-g", "1e-4", "--lr-decay", "linear", "--g-steps", "2", "--r1", "1",
                 "--r1-every", "2",
                 "--augment", "translation,cutout,color"]
-TOOL_FLAGS = ("--ema", "--spectral-norm", "--lr-d", "--lr-g", "--lr-decay", "--g-steps", "--r1",
-              "--r1-every", "--augment", "--recipe")
+TOOL_FLAGS = ("--ema", "--spectral-norm", "--lr-d", "--lr-g", "--lr-decay", "--g-steps",
+              "--r1", "--r1-every", "--augment", "--recipe")
 
 
 def flags(model_cls):
@@ -133,8 +133,9 @@ def test_lr_d_and_lr_g_set_one_optimizer_each_and_default_to_lr():
 
 
 def rates_each_step_uses(model, steps):
-    """[(G's rate, D's rate)] of every Adam step taken by model.train_step over `steps`,
-    each run as the trainer runs it, inside model.learning_rates_at(step)."""
+    """(G's rates, D's rates): the rate of every Adam step of G and of D that
+    model.train_step takes over `steps`, each run as the trainer runs it, inside
+    model.learning_rates_at(step)."""
     used = []
     for name in "GD":
         opt = model.optimizers[name]

@@ -117,12 +117,12 @@ def add_arguments(parser, uses, default_lr):
     if "lr_decay" in uses:
         group.add_argument("--lr-decay", choices=("none", "linear"), default="none",
                            help="linear: both learning rates fall in a straight line from "
-                                "their set value at the first step to zero after the run's "
-                                "last (--epochs, or --max-steps)")
+                                "their set values at the first step to zero after the last "
+                                "of --epochs (--max-steps only cuts the run short)")
     if "g_steps" in uses:
         group.add_argument("--g-steps", type=positive_int, default=1, metavar="K",
-                           help="generator steps after each D step, each on a fresh batch "
-                                "of z (the mirror of --d-steps)")
+                           help="generator steps each time G steps (after every --d-steps-th "
+                                "D step), each on a fresh batch of z")
     if "r1" in uses:
         group.add_argument("--r1", type=nonnegative_float, default=None, metavar="GAMMA",
                            help="R1 penalty GAMMA / 2 * E||dD(x)/dx||^2 on the real images; "
@@ -177,7 +177,10 @@ def decayed_learning_rates(model, step):
     (the trainer sets total_steps to --epochs' steps; --max-steps only cuts the run
     short). The set values come back on leaving, so checkpoints, --resume and its
     rate changes see the rates the options set; and the factor is a closed form of
-    the step, so a resumed run takes the same rates as an uninterrupted one."""
+    the step, so a resumed run takes the same rates as an uninterrupted one. (Not an
+    optim.lr_scheduler.LambdaLR: a scheduler leaves its rate in the optimizer between
+    steps, which --resume would report as a changed --lr, and its count of steps would
+    be one more state to checkpoint and keep in step with the trainer's.)"""
     if (model.config.get("lr_decay") or "none") == "none":
         yield
         return

@@ -140,10 +140,8 @@ class Trainer:
             log.truncate_after(0)  # a fresh run replaces an old log in the same folder
         self.fixed = model.fixed_inputs(NUM_FIXED_SAMPLES, config["seed"])
         max_steps = config.get("max_steps")
-        self.run_total = config["epochs"] * len(loader)
-        if max_steps:
-            self.run_total = min(self.run_total, max_steps)
         model.total_steps = config["epochs"] * len(loader)  # --lr-decay's length of the run
+        self.run_total = min(model.total_steps, max_steps) if max_steps else model.total_steps
         try:
             if step == 0:
                 self._draw(step)
