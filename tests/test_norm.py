@@ -165,6 +165,34 @@ def test_batch_norm_without_running_stats_normalises_with_the_batch(backend):
     assert_close(y.var(axis=(0, 2, 3)), np.ones(2))
 
 
+@pytest.mark.parametrize("batch_last", [False, True])
+def test_batch_norm_keeps_no_array_of_the_input_size_and_a_second_backward_agrees(
+        backend, batch_last):
+    """Training-mode batch norm keeps x (the graph's), the mean and 1/std for backward,
+    as PyTorch does, and no x-sized array of its own; a second backward through a
+    retained graph gives the same numbers. Both memory orders: a convolution's
+    batch-last output, and plain NCHW."""
+    x = randn(6, 4, 3, 5, offset=1.0)
+    if batch_last:  # (C, H, W, N) in memory, as conv2d hands its output on
+        x = mg.tensor(np.ascontiguousarray(x.numpy().transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+                      requires_grad=True)
+    weight, bias = affine_params(4, True)
+    y = F.batch_norm(x, None, None, weight, bias, training=True)
+    ctx = y._ctx
+    array_type = type(x.data)
+    kept = {name: value.shape for name, value in vars(ctx).items()
+            if isinstance(value, array_type) and value.size >= x.numel()}
+    assert kept == {}
+    g = randn(*x.shape, seed=3)
+    (y * g).sum().backward(retain_graph=True)
+    first = [t.grad.numpy().copy() for t in (x, weight, bias)]
+    for t in (x, weight, bias):
+        t.grad = None
+    (y * g).sum().backward()
+    for t, expected in zip((x, weight, bias), first):
+        np.testing.assert_array_equal(t.grad.numpy(), expected)
+
+
 @pytest.mark.torch
 def test_batch_norm_double_backward_gives_a_gradient_penalty_like_torch(backend, torch):
     # WGAN-GP differentiates |d critic / d x|^2 with respect to the critic's weights
