@@ -89,6 +89,8 @@ ROWS = [
      "--recipe modern", (0, 1, 2)),
     ("+ R1 every D step, on modern", "mnist_dcgan.py", "--recipe modern --r1-every 1",
      (0, 1, 2)),
+    ("+ R1 gamma 0.25, on modern", "mnist_dcgan.py", "--recipe modern --r1 0.25", (0,)),
+    ("+ R1 gamma 1, on modern", "mnist_dcgan.py", "--recipe modern --r1 1", (0,)),
     ("+ two G steps, G at 1.6e-3, on rounds 2-3's modern", "mnist_dcgan.py",
      "--recipe modern --r1-every 16 --g-steps 2 --lr-g 1.6e-3", (0,)),
     ("+ two G steps, R1 gamma 0.25, on rounds 2-3's modern", "mnist_dcgan.py",
