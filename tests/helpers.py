@@ -94,6 +94,14 @@ def _or_zeros(g, x):
     return g.numpy() if isinstance(g, mg.Tensor) else g.detach().numpy(force=True)
 
 
+def arrays_kept(ctx, at_least=0):
+    """{name: shape} of the backend arrays an op's context holds for backward, those of
+    `at_least` numbers or more (its inputs are Tensors, not counted)."""
+    array_type = type(ctx.inputs[0].data)
+    return {name: value.shape for name, value in vars(ctx).items()
+            if isinstance(value, array_type) and value.size >= at_least}
+
+
 # --- running the training programs (tests/test_gan_training.py, test_family_*.py) ---
 
 needs_mnist = pytest.mark.skipif(not os.environ.get("MINIGAN_DATA"),

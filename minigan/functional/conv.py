@@ -142,7 +142,7 @@ class Conv2d(Function):
         if cols is None:
             cols = _im2col(_batch_last(x), (kh, kw), (ho, wo), stride, padding, dilation)
         y = w.reshape(c_out, c * kh * kw) @ cols  # (C_out, Ho*Wo*N)
-        return _batch_first(y.reshape(c_out, ho, wo, n))  # cols goes: see the docstring
+        return _batch_first(y.reshape(c_out, ho, wo, n))  # cols is not kept (docstring)
 
     @staticmethod
     def backward(ctx, g):

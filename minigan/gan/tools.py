@@ -50,7 +50,7 @@ D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss}
 # tools"; benchmarks/recipes.py): the R1 penalty on D (gamma 0.5) every 4th D step, D
 # learning at 4x the paper's rate and G at 4x D's. Each other tool scored worse at 5
 # epochs on this small DCGAN, alone or added to an earlier recipe. R1 every 4th D step
-# instead of every 16th (--r1-every's default, the recipe of rounds 2-3) scored 53.6
+# instead of every 16th (--r1-every's default, the recipe of rounds 2-3) scored 53.5
 # against 58.4 over three seeds, its worst seed 56.1 against 65.2, at about the same time
 # per epoch. On top of the recipe (seed 0, two machines), the hinge loss, Adam's beta1 at
 # 0, --lr-decay linear and the EMA stayed within the seeds' spread or worse; R1 every D
