@@ -223,6 +223,8 @@ def test_a_full_disk_during_a_checkpoint_save_keeps_the_previous_one(tmp_path, m
     ("--beta1", "1", "argument --beta1: expected a number in [0, 1), got 1"),
     ("--beta1", "-0.1", "argument --beta1: expected a number in [0, 1), got -0.1"),
     ("--beta1", "nan", "argument --beta1: expected a number in [0, 1), got nan"),
+    ("--top-k", "0", "argument --top-k: expected a number in (0, 1], got 0"),
+    ("--top-k", "1.5", "argument --top-k: expected a number in (0, 1], got 1.5"),
     ("--epochs", "0", "argument --epochs: expected an integer >= 1, got 0"),
     ("--max-steps", "-3", "argument --max-steps: expected an integer >= 1, got -3"),
     ("--generate", "0", "argument --generate: expected an integer >= 1, got 0"),

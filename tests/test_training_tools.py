@@ -1,6 +1,6 @@
 """The post-DCGAN tools as options of the training programs (minigan/gan/tools.py):
---ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --lr-decay, --g-steps, --r1/--r1-every,
---augment and --recipe modern. Each changes what it says and nothing else, resumes bit
+--ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --lr-decay, --g-steps, --top-k,
+--r1/--r1-every, --augment and --recipe modern. Each changes what it says and nothing else, resumes bit
 for bit, and is offered only to the models that read it (DCGAN and CGAN).
 
 Runs are tiny (--train-size 256 at batch 32, 4 steps, no evaluation)."""
@@ -13,7 +13,8 @@ import pytest
 import minigan as mg
 from minigan.gan import (ACGAN, CGAN, CVAE, CVAEGAN, DCGAN, EBGAN, GAN, LAPGAN, VAE, WGAN,
                          WGANGP, InfoGAN, tools)
-from minigan.gan.losses import d_hinge_loss, d_loss, g_hinge_loss, r1_penalty
+from minigan.gan.losses import (d_hinge_loss, d_loss, g_hinge_loss, g_loss_non_saturating,
+                                r1_penalty, top_k)
 from minigan.train import build_parser, load_checkpoint, main, read_steplog
 
 from .helpers import checkpoint_weights, needs_mnist, run_program
@@ -21,11 +22,11 @@ from .helpers import checkpoint_weights, needs_mnist, run_program
 SMALL = ["--train-size", "256", "--batch-size", "32", "--max-steps", "4", "--no-eval",
          "--sample-every", "0"]
 EVERY_OPTION = ["--ema", "0.9", "--spectral-norm", "--loss", "hinge", "--lr-d", "4e-4",
-                "--lr-g", "1e-4", "--lr-decay", "linear", "--g-steps", "2", "--r1", "1",
-                "--r1-every", "2",
+                "--lr-g", "1e-4", "--lr-decay", "linear", "--g-steps", "2", "--top-k", "0.5",
+                "--r1", "1", "--r1-every", "2",
                 "--augment", "translation,cutout,color"]
 TOOL_FLAGS = ("--ema", "--spectral-norm", "--lr-d", "--lr-g", "--lr-decay", "--g-steps",
-              "--r1", "--r1-every", "--augment", "--recipe")
+              "--top-k", "--r1", "--r1-every", "--augment", "--recipe")
 
 
 def flags(model_cls):
@@ -383,6 +384,54 @@ def test_the_hinge_g_step_minimises_minus_the_mean_logit():
     twin = copy.deepcopy(model)
     expected = g_hinge_loss(twin.D(fake.detach())).item()
     assert model.generator_step(fake, None) == pytest.approx(expected, rel=1e-6)
+
+
+# --- top-k: the G loss over the fakes D likes best -------------------------------------------
+
+def test_top_k_keeps_the_k_highest_logits_and_sends_the_others_no_gradient(backend):
+    logits = mg.tensor(np.array([[0.5], [-2.0], [3.0], [0.5], [1.0]]), requires_grad=True)
+    best = top_k(logits, 3)
+    np.testing.assert_array_equal(best.numpy(), [[3.0], [1.0], [0.5]])  # tie: row 0 first
+    (best * mg.tensor(np.array([[1.0], [2.0], [3.0]]))).sum().backward()
+    np.testing.assert_array_equal(logits.grad.numpy(), [[3.0], [0.0], [1.0], [0.0], [2.0]])
+
+
+@pytest.mark.parametrize("fraction, n, k", [(0.5, 128, 64), (0.3, 10, 3), (0.01, 4, 1),
+                                            (1.0, 7, 7), (0.51, 4, 3)])
+def test_top_k_keeps_ceil_of_the_fraction_of_the_batch(fraction, n, k):
+    assert tools.top_k_count({"top_k": fraction}, n) == k
+
+
+@pytest.mark.parametrize("argv, loss_fn", [(["--top-k", "0.5"], g_loss_non_saturating),
+                                           (["--top-k", "0.5", "--loss", "hinge"], g_hinge_loss)])
+def test_the_top_k_g_step_minimises_the_loss_of_the_half_d_scores_best(argv, loss_fn):
+    model = model_with(*argv)
+    model.train()
+    fake = model.generate(mg.randn(8, 8))
+    twin = copy.deepcopy(model)
+    logits = twin.D(fake.detach()).numpy().ravel()
+    best = np.sort(logits)[::-1][:4]
+    expected = loss_fn(mg.tensor(best.reshape(4, 1))).item()
+    assert model.generator_step(fake, None) == pytest.approx(expected, rel=1e-6)
+    everything = loss_fn(mg.tensor(logits.reshape(8, 1))).item()
+    assert abs(everything - expected) > 1e-3  # the four others would have changed it
+
+
+def test_top_k_gives_g_the_gradient_of_the_chosen_fakes_alone():
+    model = model_with("--top-k", "0.25")
+    model.train()
+    z = mg.randn(8, 8)
+    twin = copy.deepcopy(model)
+    model.generator_step(model.generate(z), None)
+    fake = twin.generate(z)
+    logits = twin.D(fake)
+    chosen = np.argsort(-logits.numpy().ravel(), kind="stable")[:2]
+    twin.optimizers["G"].zero_grad()
+    g_loss_non_saturating(logits[mg.tensor(chosen)]).backward()
+    twin.optimizers["G"].step()
+    for (name, got), want in zip(model.G.state_dict().items(), twin.G.state_dict().values()):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-7,
+                                   err_msg=name)
 
 
 # --- augmentation: real and fake alike, every D evaluation of a step, never when scoring -----

@@ -11,8 +11,8 @@ Written with nn.Sequential named `net`, so the state dict keys are those of the
 same modules in PyTorch (`net.0.weight`, `net.1.running_mean`, ...).
 
 The paper's recipe is the default. The options of the post-DCGAN tools (tools.py:
---ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --r1, --augment, --recipe
-modern) change the networks in `build` and take the `regularised_*_step`s below;
+--ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --top-k, --r1, --augment,
+--recipe modern) change the networks in `build` and take the `regularised_*_step`s below;
 the plain `discriminator_step`/`generator_step` stay the paper's, as the course
 has them written.
 """
@@ -20,7 +20,7 @@ from minigan import nn, optim
 
 from . import tools
 from .base import GANModel, init_dcgan_weights
-from .losses import d_loss, g_hinge_loss, g_loss_non_saturating, mean_probability, r1_penalty
+from .losses import d_loss, g_loss_non_saturating, mean_probability, r1_penalty, top_k
 
 
 class Generator(nn.Module):
@@ -173,8 +173,8 @@ class DCGAN(GANModel):
 
     def generator_step(self, fake, labels):
         """One Adam step of G on the non-saturating loss: make D call the fakes real.
-        Returns loss_g as a float. (--loss hinge: `regularised_generator_step`.)"""
-        if self.config.get("loss") == "hinge":
+        Returns loss_g as a float. (--loss hinge, --top-k: `regularised_generator_step`.)"""
+        if tools.regularised_g(self.config):
             return self.regularised_generator_step(fake, labels)
         opt_g = self.optimizers["G"]
         # D's parameter gradients would be discarded: skip computing them. The block
@@ -228,10 +228,16 @@ class DCGAN(GANModel):
         return metrics
 
     def regularised_generator_step(self, fake, labels):
-        """The G step of --loss hinge: -mean(D(G(z))). Returns loss_g as a float."""
+        """The G step with --loss's G loss (-log sigma(D(G(z))), or hinge's -D(G(z))),
+        averaged over every fake or, with --top-k, over the k that D scores most real.
+        Returns loss_g as a float."""
         opt_g = self.optimizers["G"]
+        loss_fn = tools.G_LOSSES[self.config.get("loss", "bce")]
         with self.gradients_skipped(self.D):  # as generator_step: D's would be discarded
-            loss_g = g_hinge_loss(self.discriminate(fake, labels))
+            logits = self.discriminate(fake, labels)
+            if self.config.get("top_k"):
+                logits = top_k(logits, tools.top_k_count(self.config, logits.shape[0]))
+            loss_g = loss_fn(logits)
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()

@@ -8,6 +8,7 @@ With D(x) a logit (no sigmoid in the network) and sigma the sigmoid:
     critic (WGAN):     D(G(z)) - D(x)        generator (WGAN):  -D(G(z))
     hinge (D):  relu(1 - D(x)) + relu(1 + D(G(z)))      hinge (G):  -D(G(z))
     R1 penalty on real images:  gamma / 2 * ||grad_x D(x)||^2
+    top-k (G):  the G loss over only the k fakes D scores most real
 
 BCE-with-logits computes each log-sigmoid stably from the logit.
 """
@@ -87,6 +88,21 @@ def d_hinge_loss(real_logits, fake_logits):
 def g_hinge_loss(fake_logits):
     """The generator's side of the hinge game: -mean(D(G(z)))."""
     return -fake_logits.mean()
+
+
+def top_k(fake_logits, k):
+    """Top-k training (Sinha et al. 2020): of a batch of D's logits on fakes, the k that D
+    scores most real (the largest), for the G loss, which then sends no gradient into the
+    other fakes. The fakes D rejects most are far from any real digit, and the gradient
+    D gives them points to wherever D's surface happens to rise, not towards the
+    nearest digit: the paper finds it can push them further from it.
+
+    fake_logits: (N, 1) or (N,). Returns those rows, highest logit first (ties: the
+    earlier row first)."""
+    xp = fake_logits.xp
+    scores = fake_logits.data.reshape(fake_logits.shape[0])
+    best = xp.argsort(-scores, kind="stable")[:k]
+    return fake_logits[best]
 
 
 def r1_penalty(discriminator, real, *discriminator_args):

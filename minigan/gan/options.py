@@ -8,6 +8,7 @@ number, got nan`.
     positive_float    0 < x < inf         learning rates, weights that must act
     nonnegative_float 0 <= x < inf        loss weights that may be switched off
     unit_interval     0 <= x < 1          Adam's betas, dropout probabilities
+    fraction          0 < x <= 1          a share of a batch (--top-k)
     positive_int      1, 2, 3 ...         sizes, counts, step numbers
 """
 import argparse
@@ -43,6 +44,14 @@ def unit_interval(text):
     value = _number(text, float)
     if not 0 <= value < 1:  # nan fails both comparisons
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
+    return value
+
+
+def fraction(text):
+    """A float in (0, 1]: a share of something that must keep at least a part of it."""
+    value = _number(text, float)
+    if not 0 < value <= 1:  # nan fails both comparisons
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text}")
     return value
 
 

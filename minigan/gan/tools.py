@@ -1,6 +1,6 @@
 """The post-DCGAN training tools as options of a model: --ema, --spectral-norm, --loss
-hinge, --lr-d/--lr-g, --lr-decay, --r1/--r1-every, --augment, and --recipe modern, their
-sum.
+hinge, --lr-d/--lr-g, --lr-decay, --g-steps, --top-k, --r1/--r1-every, --augment, and
+--recipe modern, their sum.
 
 A model that reads them lists `OPTIONS` in its `common_options` (DCGAN, and so
 CGAN); the programs of the others do not offer them. The tools themselves live in
@@ -26,6 +26,9 @@ the library, one idea each:
                         and pix2pix's code decays so over a run's second half only)
     --g-steps K         K G steps after each D step (where one is due), each on a fresh
                         G(z): more training for a G that cannot keep up with its D
+    --top-k FRACTION    minigan.gan.losses.top_k: each G step's loss over only the
+                        ceil(FRACTION * N) fakes D scores most real (Sinha et al. 2020,
+                        who let k fall from N over a long run; here it stays fixed)
     --r1 GAMMA          minigan.gan.losses.r1_penalty on the reals, lazily: every
     --r1-every K        K-th D step adds K * GAMMA / 2 * E||dD(x)/dx||^2 (StyleGAN2)
     --augment POLICY    minigan.gan.augment.augment on real AND fake images before every
@@ -34,16 +37,18 @@ the library, one idea each:
 """
 import argparse
 import contextlib
+import math
 
 from .augment import augment, parse_policy
-from .losses import d_hinge_loss, d_loss
-from .options import nonnegative_float, positive_float, positive_int, unit_interval
+from .losses import d_hinge_loss, d_loss, g_hinge_loss, g_loss_non_saturating
+from .options import fraction, nonnegative_float, positive_float, positive_int, unit_interval
 
 # The dests a model lists in `common_options` to be offered these options.
-OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "g_steps", "r1",
-           "r1_every", "augment", "recipe")
+OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "g_steps", "top_k",
+           "r1", "r1_every", "augment", "recipe")
 
 D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss}
+G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss}
 
 # --recipe NAME: defaults for the options above; any option given still wins.
 # modern is the best combination measured after 5 epochs at batch 128 (README, "Post-DCGAN
@@ -126,6 +131,11 @@ def add_arguments(parser, uses, default_lr):
         group.add_argument("--g-steps", type=positive_int, default=1, metavar="K",
                            help="generator steps each time G steps (after every --d-steps-th "
                                 "D step), each on a fresh batch of z")
+    if "top_k" in uses:
+        group.add_argument("--top-k", type=fraction, default=None, metavar="FRACTION",
+                           help="top-k training: each G step's loss over only the "
+                                "ceil(FRACTION * batch) fakes D scores most real; none "
+                                "given: every fake")
     if "r1" in uses:
         group.add_argument("--r1", type=nonnegative_float, default=None, metavar="GAMMA",
                            help="R1 penalty GAMMA / 2 * E||dD(x)/dx||^2 on the real images; "
@@ -229,6 +239,17 @@ def augment_images(images, policy):
 def regularised_d(config):
     """Whether D's step differs from the paper's: a hinge loss, or an R1 penalty."""
     return config.get("loss", "bce") != "bce" or bool(config.get("r1"))
+
+
+def regularised_g(config):
+    """Whether G's step differs from the paper's: a hinge loss, or top-k."""
+    return config.get("loss", "bce") != "bce" or bool(config.get("top_k"))
+
+
+def top_k_count(config, batch_size):
+    """--top-k FRACTION: how many of a batch's fakes the G loss keeps, ceil(FRACTION * N)
+    (at least one; the 1e-9 keeps 0.3 * 10 = 3.0000000000000004 at 3, not 4)."""
+    return min(batch_size, max(1, math.ceil(config["top_k"] * batch_size - 1e-9)))
 
 
 def r1_due(config, step):
