@@ -13,8 +13,8 @@ import pytest
 import minigan as mg
 from minigan.gan import (ACGAN, CGAN, CVAE, CVAEGAN, DCGAN, EBGAN, GAN, LAPGAN, VAE, WGAN,
                          WGANGP, InfoGAN, tools)
-from minigan.gan.losses import (d_hinge_loss, d_loss, g_hinge_loss, g_loss_non_saturating,
-                                r1_penalty, top_k)
+from minigan.gan.losses import (d_hinge_loss, d_loss, d_relativistic_loss, g_hinge_loss,
+                                g_loss_non_saturating, g_relativistic_loss, r1_penalty, top_k)
 from minigan.train import build_parser, load_checkpoint, main, read_steplog
 
 from .helpers import checkpoint_weights, needs_mnist, run_program
@@ -57,7 +57,7 @@ def images(n=4, seed=1):
 def test_dcgan_and_cgan_offer_every_tool(model_cls):
     assert set(TOOL_FLAGS) <= flags(model_cls)
     loss = next(a for a in build_parser(model_cls)._actions if a.dest == "loss")
-    assert loss.choices == ("bce", "hinge") and loss.default == "bce"
+    assert loss.choices == ("bce", "hinge", "relativistic") and loss.default == "bce"
 
 
 @pytest.mark.parametrize("model_cls", [GAN, ACGAN, InfoGAN, WGAN, WGANGP, EBGAN, LAPGAN,
@@ -347,7 +347,8 @@ def expected_d_gradients(model, real, fake, loss_fn, penalty_scale=None):
     return d_gradients(twin)
 
 
-@pytest.mark.parametrize("argv, loss_fn", [([], d_loss), (["--loss", "hinge"], d_hinge_loss)])
+@pytest.mark.parametrize("argv, loss_fn", [([], d_loss), (["--loss", "hinge"], d_hinge_loss),
+                                           (["--loss", "relativistic"], d_relativistic_loss)])
 def test_the_d_step_follows_its_loss(argv, loss_fn):
     model = model_with(*argv)
     model.train()
@@ -383,6 +384,33 @@ def test_the_hinge_g_step_minimises_minus_the_mean_logit():
     fake = model.generate(mg.randn(4, 8))
     twin = copy.deepcopy(model)
     expected = g_hinge_loss(twin.D(fake.detach())).item()
+    assert model.generator_step(fake, None) == pytest.approx(expected, rel=1e-6)
+
+
+def softplus(x):  # -log sigma(-x) = BCE(x, label 0); BCE(x, label 1) = softplus(-x)
+    return np.log1p(np.exp(x))
+
+
+def test_the_relativistic_losses_compare_each_side_with_the_others_mean():
+    real, fake = np.array([[2.0], [0.5], [-1.0]]), np.array([[0.25], [-3.0]])
+    r, f = mg.tensor(real), mg.tensor(fake)
+    d_expected = softplus(-(real - fake.mean())).mean() + softplus(fake - real.mean()).mean()
+    g_expected = softplus(-(fake - real.mean())).mean() + softplus(real - fake.mean()).mean()
+    assert d_relativistic_loss(r, f).item() == pytest.approx(d_expected, rel=1e-12)
+    assert g_relativistic_loss(f, r).item() == pytest.approx(g_expected, rel=1e-12)
+    # shifting every logit by the same amount changes neither: only differences count
+    assert d_relativistic_loss(r + 5.0, f + 5.0).item() == pytest.approx(d_expected, rel=1e-12)
+
+
+def test_the_relativistic_g_step_reads_d_on_the_steps_reals():
+    model = model_with("--loss", "relativistic")
+    model.train()
+    real, fake = images(4, seed=1), model.generate(mg.randn(4, 8))
+    with pytest.raises(RuntimeError, match="train_step sets model.real"):
+        model.generator_step(fake, None)
+    model.real = real
+    twin = copy.deepcopy(model)
+    expected = g_relativistic_loss(twin.D(fake.detach()), twin.D(real)).item()
     assert model.generator_step(fake, None) == pytest.approx(expected, rel=1e-6)
 
 
@@ -472,8 +500,10 @@ def test_augment_draws_fresh_parameters_on_every_call():
 
 @needs_mnist
 @pytest.mark.parametrize("model_cls, argv", [(DCGAN, EVERY_OPTION), (DCGAN, ["--recipe", "modern"]),
-                                             (CGAN, EVERY_OPTION)],
-                         ids=["dcgan-every", "dcgan-modern", "cgan-every"])
+                                             (CGAN, EVERY_OPTION),
+                                             (CGAN, ["--recipe", "modern", "--loss",
+                                                     "relativistic", "--top-k", "0.5"])],
+                         ids=["dcgan-every", "dcgan-modern", "cgan-every", "cgan-relativistic"])
 def test_a_run_with_the_tools_resumes_bit_for_bit(tmp_path, model_cls, argv):
     straight, halves = tmp_path / "straight", tmp_path / "halves"
     assert run_program(model_cls, straight, *argv, options=SMALL) == 0

@@ -11,11 +11,12 @@ Written with nn.Sequential named `net`, so the state dict keys are those of the
 same modules in PyTorch (`net.0.weight`, `net.1.running_mean`, ...).
 
 The paper's recipe is the default. The options of the post-DCGAN tools (tools.py:
---ema, --spectral-norm, --loss hinge, --lr-d/--lr-g, --top-k, --r1, --augment,
---recipe modern) change the networks in `build` and take the `regularised_*_step`s below;
+--ema, --spectral-norm, --loss hinge|relativistic, --lr-d/--lr-g, --top-k, --r1,
+--augment, --recipe modern) change the networks in `build` and take the `regularised_*_step`s below;
 the plain `discriminator_step`/`generator_step` stay the paper's, as the course
 has them written.
 """
+import minigan as mg
 from minigan import nn, optim
 
 from . import tools
@@ -140,6 +141,7 @@ class DCGAN(GANModel):
         --g-steps K: K - 1 more, each on fresh z)."""
         fake = self.generate(self.sample_z(real.shape[0]), labels)
         self.step = step  # --r1 --r1-every K regularises the D steps with step % K == 0
+        self.real = real  # --loss relativistic: the G step reads D on the reals too
         metrics = self.discriminator_step(real, fake, labels)
         # BEGIN TASK 5.4
         if step % self.config["d_steps"] == 0:
@@ -228,16 +230,25 @@ class DCGAN(GANModel):
         return metrics
 
     def regularised_generator_step(self, fake, labels):
-        """The G step with --loss's G loss (-log sigma(D(G(z))), or hinge's -D(G(z))),
-        averaged over every fake or, with --top-k, over the k that D scores most real.
-        Returns loss_g as a float."""
+        """The G step with --loss's G loss (-log sigma(D(G(z))), hinge's -D(G(z)), or the
+        relativistic one, which also reads D on the step's real images), over every fake
+        or, with --top-k, over the k that D scores most real. Returns loss_g as a float."""
         opt_g = self.optimizers["G"]
         loss_fn = tools.G_LOSSES[self.config.get("loss", "bce")]
         with self.gradients_skipped(self.D):  # as generator_step: D's would be discarded
             logits = self.discriminate(fake, labels)
             if self.config.get("top_k"):
                 logits = top_k(logits, tools.top_k_count(self.config, logits.shape[0]))
-            loss_g = loss_fn(logits)
+            if self.config.get("loss") in tools.RELATIVISTIC:
+                real = getattr(self, "real", None)
+                if real is None:
+                    raise RuntimeError("--loss relativistic: the G step reads D on the real "
+                                       "images; train_step sets model.real to its batch")
+                with mg.no_grad():  # a constant for G: no graph through D on the reals
+                    real_logits = self.discriminate(real, labels)
+                loss_g = loss_fn(logits, real_logits)
+            else:
+                loss_g = loss_fn(logits)
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()

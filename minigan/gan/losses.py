@@ -7,6 +7,8 @@ With D(x) a logit (no sigmoid in the network) and sigma the sigmoid:
     generator, non-saturating (the paper's trick): -log sigma(D(G(z)))
     critic (WGAN):     D(G(z)) - D(x)        generator (WGAN):  -D(G(z))
     hinge (D):  relu(1 - D(x)) + relu(1 + D(G(z)))      hinge (G):  -D(G(z))
+    relativistic average (D):  BCE(D(x) - mean D(G(z)), 1) + BCE(D(G(z)) - mean D(x), 0)
+    relativistic average (G):  BCE(D(G(z)) - mean D(x), 1) + BCE(D(x) - mean D(G(z)), 0)
     R1 penalty on real images:  gamma / 2 * ||grad_x D(x)||^2
     top-k (G):  the G loss over only the k fakes D scores most real
 
@@ -88,6 +90,26 @@ def d_hinge_loss(real_logits, fake_logits):
 def g_hinge_loss(fake_logits):
     """The generator's side of the hinge game: -mean(D(G(z)))."""
     return -fake_logits.mean()
+
+
+def d_relativistic_loss(real_logits, fake_logits):
+    """The relativistic average GAN's D loss (RaSGAN, Jolicoeur-Martineau 2018): D is
+    asked not whether an image is real, but whether it is more real than the other
+    side's images are on average:
+        BCE(D(x) - mean D(G(z)), 1) + BCE(D(G(z)) - mean D(x), 0)."""
+    return (F.binary_cross_entropy_with_logits(real_logits - fake_logits.mean(),
+                                               _full_like(real_logits, 1.0))
+            + F.binary_cross_entropy_with_logits(fake_logits - real_logits.mean(),
+                                                 _full_like(fake_logits, 0.0)))
+
+
+def g_relativistic_loss(fake_logits, real_logits):
+    """RaSGAN's G loss, D's with the labels swapped: the fakes should look more real
+    than the reals do on average, and the reals less real than the fakes,
+        BCE(D(G(z)) - mean D(x), 1) + BCE(D(x) - mean D(G(z)), 0).
+    Unlike the other G losses it reads D on real images too; G's gradient reaches both
+    terms through mean D(G(z))."""
+    return d_relativistic_loss(fake_logits, real_logits)
 
 
 def top_k(fake_logits, k):

@@ -18,6 +18,9 @@ the library, one idea each:
                         images of a batch, which an R1 gradient per image should not see
     --loss hinge        minigan.gan.losses.d_hinge_loss / g_hinge_loss (default: bce,
                         the DCGAN paper's BCE for D and -log D(G(z)) for G)
+    --loss relativistic minigan.gan.losses.d_relativistic_loss / g_relativistic_loss, the
+                        relativistic average GAN: each side's logits against the other's
+                        mean; the G step then runs D on the step's real images too
     --lr-d, --lr-g      two time-scale learning rates (Heusel et al. 2017); none given:
                         --lr for both. Like --lr, they may change on --resume
     --lr-decay linear   both rates times 1 - (step - 1) / (the run's steps), within each
@@ -40,15 +43,18 @@ import contextlib
 import math
 
 from .augment import augment, parse_policy
-from .losses import d_hinge_loss, d_loss, g_hinge_loss, g_loss_non_saturating
+from .losses import (d_hinge_loss, d_loss, d_relativistic_loss, g_hinge_loss,
+                     g_loss_non_saturating, g_relativistic_loss)
 from .options import fraction, nonnegative_float, positive_float, positive_int, unit_interval
 
 # The dests a model lists in `common_options` to be offered these options.
 OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "g_steps", "top_k",
            "r1", "r1_every", "augment", "recipe")
 
-D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss}
-G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss}
+D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss, "relativistic": d_relativistic_loss}
+G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss,
+            "relativistic": g_relativistic_loss}  # relativistic: (fake_logits, real_logits)
+RELATIVISTIC = ("relativistic",)  # the G losses that read D on the real images too
 
 # --recipe NAME: defaults for the options above; any option given still wins.
 # modern is the best combination measured after 5 epochs at batch 128 (README, "Post-DCGAN
@@ -114,8 +120,10 @@ def add_arguments(parser, uses, default_lr):
     if "loss" in uses:
         group.add_argument("--loss", choices=tuple(D_LOSSES), default="bce",
                            help="the adversarial loss: bce, the DCGAN paper's (D: BCE, G: "
-                                "-log D(G(z))), or hinge (D: relu(1 - D(x)) + relu(1 + "
-                                "D(G(z))), G: -D(G(z)))")
+                                "-log D(G(z))); hinge (D: relu(1 - D(x)) + relu(1 + "
+                                "D(G(z))), G: -D(G(z))); or relativistic, the relativistic "
+                                "average GAN (BCE of D(x) - mean D(G(z)) and of D(G(z)) - "
+                                "mean D(x), labels swapped for G)")
     if "lr_d" in uses:
         group.add_argument("--lr-d", type=positive_float, default=None,
                            help=f"D's learning rate (none given: --lr, {default_lr})")
@@ -237,12 +245,12 @@ def augment_images(images, policy):
 
 
 def regularised_d(config):
-    """Whether D's step differs from the paper's: a hinge loss, or an R1 penalty."""
+    """Whether D's step differs from the paper's: another loss, or an R1 penalty."""
     return config.get("loss", "bce") != "bce" or bool(config.get("r1"))
 
 
 def regularised_g(config):
-    """Whether G's step differs from the paper's: a hinge loss, or top-k."""
+    """Whether G's step differs from the paper's: another loss, or top-k."""
     return config.get("loss", "bce") != "bce" or bool(config.get("top_k"))
 
 
