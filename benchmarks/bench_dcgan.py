@@ -246,7 +246,7 @@ def timed_row(mg_model, torch_gan, images, labels, args, row):
     times = interleaved({"minigan": lambda: mg_model.train_step(*batch, 1),
                          "torch": lambda: torch_gan.train_step(*torch_batch)},
                         args.repeats, args.warmup, settle=args.settle,
-                        sync=device_sync(args.backend), clock=args.clock)
+                        sync=device_sync(args.backend), clock=args.clock, rewarm=args.rewarm)
     row["first_step"] = {"minigan": mine, "torch": theirs, "max_abs_diff": max(diffs.values())}
     for name in ("minigan", "torch"):
         ms = median_ms(times[name])
@@ -470,7 +470,8 @@ def main(argv=None):
         "settings": {"batch_sizes": args.batch_sizes, "repeats": args.repeats_given,
                      "repeats_per_model": {m: args.repeats_given or REPEATS[m]
                                            for m in args.models},
-                     "warmup": args.warmup, "settle_s": args.settle, "threads": threads,
+                     "warmup": args.warmup, "settle_s": args.settle, "rewarm": args.rewarm,
+                     "threads": threads,
                      "clock": args.clock,
                      "backend": args.backend, "dtype": "float32",
                      "memory_steps": args.memory_steps,

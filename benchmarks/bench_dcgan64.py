@@ -136,7 +136,8 @@ def main(argv=None):
         row = bench(args)
     result = {"benchmark": "dcgan64_step", "machine": machine_info(),
               "settings": {"batch_size": args.batch_size, "repeats": args.repeats,
-                           "warmup": args.warmup, "settle_s": args.settle, "threads": threads,
+                           "warmup": args.warmup, "settle_s": args.settle, "rewarm": args.rewarm,
+                           "threads": threads,
                            "clock": args.clock, "backend": args.backend, "dtype": "float32"},
               "row": row}
     report(format_report(result), result, args.json)

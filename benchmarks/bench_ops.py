@@ -152,7 +152,7 @@ def _sync_all(libs):
 
 def time_cases(cases, libs, args):
     return interleaved(cases, args.repeats, args.warmup, args.min_time, args.settle,
-                       _sync_all(libs), args.clock)
+                       _sync_all(libs), args.clock, rewarm=args.rewarm)
 
 
 def op_functions(lib, arrays, grads, call, upstream):
@@ -275,7 +275,8 @@ def main(argv=None):
             "machine": machine_info(),
             "settings": {"batch_size": args.batch_size, "repeats": args.repeats,
                          "warmup": args.warmup, "min_time_s": args.min_time,
-                         "settle_s": args.settle, "threads": threads, "clock": args.clock,
+                         "settle_s": args.settle, "rewarm": args.rewarm, "threads": threads,
+                         "clock": args.clock,
                          "backend": args.backend, "dtype": "float32"},
             "ops": [bench_op(libs, *case, args, rng) for case in dcgan_ops(args.batch_size)],
             "adam": bench_adam(libs, args, rng),

@@ -148,7 +148,7 @@ def bench_dcgan_step(args):
 def _time(cases, args, repeats=None, min_time=None):
     return interleaved(cases, repeats or args.repeats, args.warmup,
                        args.min_time if min_time is None else min_time, args.settle,
-                       None, args.clock)
+                       None, args.clock, rewarm=args.rewarm)
 
 
 def parse_args(argv):
@@ -204,7 +204,7 @@ def main(argv=None):
             "settings": {"batch_size": args.batch_size, "repeats": args.repeats,
                          "step_repeats": args.step_repeats, "warmup": args.warmup,
                          "min_time_s": args.min_time, "settle_s": args.settle,
-                         "threads": threads, "clock": args.clock, "dtype": "float32"},
+                         "rewarm": args.rewarm, "threads": threads, "clock": args.clock, "dtype": "float32"},
             "dcgan_step": bench_dcgan_step(args),
             "ops": [bench_op(libs, *case, args, rng) for case in textbook_ops(args.batch_size)],
             "adam": bench_adam(args, rng),

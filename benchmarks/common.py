@@ -18,7 +18,16 @@ Timing rules, the same everywhere:
     says less, as minigan's import and this module set it; PyTorch's OpenMP for less),
     and a spinning pool of one library takes the cores the other needs (on the
     busy 2-core development machine, a 0.03 ms torch.tanh measured up to 15 ms right
-    after a NumPy matmul). After the pause each library runs as it would alone.
+    after a NumPy matmul). After the pause each library runs as it would alone;
+  * after the pause, `rewarm` untimed calls (1 unless given) before the sample's timed
+    ones, so that the sample is a call as a training loop makes it, right after
+    another like it. A pause is not free: on the KVM guests of the development
+    machines (whose idle vCPUs halt, never poll), a thread handed work after a rest
+    waits for its vCPU to be woken, and the host stops polling for a vCPU that has
+    slept long; minigan hands work to its threads a few hundred times a step, PyTorch's
+    OpenMP threads spin-wait, so the first step after a 0.15 s rest measured 17-44 ms
+    slower than the steps after it for minigan and about 5 ms for PyTorch (the DCGAN
+    step; README, Performance).
 """
 import ctypes
 import importlib.util
@@ -230,13 +239,15 @@ def _timed(fn, number, sync, clock):
     return (clock() - start) / number
 
 
-def interleaved(cases, repeats, warmup=2, min_time=0.0, settle=0.0, sync=None, clock="wall"):
+def interleaved(cases, repeats, warmup=2, min_time=0.0, settle=0.0, sync=None, clock="wall",
+                rewarm=0):
     """Time each zero-argument callable in `cases` ({name: fn}), alternating between
     them: warm-up calls, then `repeats` rounds of one sample per case.
 
     A sample is the mean time of `number` back-to-back calls, `number` chosen from
     the last warm-up call so that a sample lasts at least `min_time` seconds.
     settle: seconds to sleep before each sample (see the module's docstring).
+    rewarm: untimed calls after that sleep, before the sample's timed calls.
     sync: called before each clock reading (a GPU's synchronize), or None.
     clock: "wall" or "cpu" (see CLOCKS).
     Returns {name: [seconds per call, one per round]}.
@@ -246,6 +257,8 @@ def interleaved(cases, repeats, warmup=2, min_time=0.0, settle=0.0, sync=None, c
             sync()
         if settle:
             time.sleep(settle)
+        for _ in range(rewarm):
+            fn()
         return _timed(fn, number, sync, CLOCKS[clock])
 
     number = {}
@@ -268,6 +281,10 @@ def add_timing_arguments(parser):
     parser.add_argument("--settle", type=float, default=0.15,
                         help="seconds of rest before each sample, so the other library's "
                              "idle threads stop spinning (0.15; see common.py)")
+    parser.add_argument("--rewarm", type=int, default=1,
+                        help="untimed calls after each rest, before the sample's timed "
+                             "ones, so that a sample is timed as a training loop runs it, "
+                             "right after a call like it (1; 0: right after the rest)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for NumPy's BLAS and for PyTorch (default: all cores)")
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
@@ -285,8 +302,8 @@ def check_timing_arguments(parser, args):
         if getattr(args, name) < 1:
             value = getattr(args, name)
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.warmup < 0 or args.settle < 0:
-        parser.error("--warmup and --settle cannot be negative")
+    if args.warmup < 0 or args.settle < 0 or args.rewarm < 0:
+        parser.error("--warmup, --settle and --rewarm cannot be negative")
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be at least 1, got {args.threads}")
     if args.clock == "cpu" and args.backend == "cupy":

@@ -200,3 +200,24 @@ def test_recipes_only_picks_the_rows_by_the_first_word_of_their_name(monkeypatch
     with pytest.raises(SystemExit) as stop:
         recipes.main(["--commands", "--only", "nothing"])
     assert stop.value.code == 2 and "no row's name starts with" in capsys.readouterr().err
+
+
+def test_interleaved_times_the_call_after_each_rest_and_its_rewarm_calls(monkeypatch):
+    common = load("common", monkeypatch)
+    events = []
+    monkeypatch.setattr(common.time, "sleep", lambda seconds: events.append("rest"))
+    real_timed = common._timed
+
+    def timed(fn, number, sync, clock):
+        events.append("timed:")
+        return real_timed(fn, number, sync, clock)
+
+    monkeypatch.setattr(common, "_timed", timed)
+    cases = {"a": lambda: events.append("a"), "b": lambda: events.append("b")}
+    times = common.interleaved(cases, repeats=2, warmup=1, settle=0.1, rewarm=1)
+    assert {name: len(samples) for name, samples in times.items()} == {"a": 2, "b": 2}
+    one_round = ["rest", "a", "timed:", "a", "rest", "b", "timed:", "b"]
+    assert events == one_round * 3  # the calibrating warm-up round, then 2 timed ones
+    events.clear()
+    common.interleaved(cases, repeats=1, warmup=1, settle=0.1, rewarm=0)
+    assert events == ["rest", "timed:", "a", "rest", "timed:", "b"] * 2
