@@ -26,6 +26,8 @@ MATMUL_SHAPES = [
     ((2, 2, 3), (3, 4)),      # a batch of matrices @ one matrix
     ((3,), (2, 3, 2)),        # vector @ a batch
     ((2, 1, 2, 3), (3, 3, 2)),  # batch dims (2, 1) and (3,) broadcast to (2, 3)
+    ((4, 1), (1, 5)),         # inner size 1: an outer product (a multiply, not a GEMM)
+    ((2, 1, 3, 1), (4, 1, 2)),  # ... batched, batch dims broadcast
 ]
 
 
@@ -71,6 +73,17 @@ def test_dot_product_of_two_vectors_is_a_scalar(backend):
     assert_close(y, 14.0)
     y.backward()
     assert_close(v.grad, [2.0, 4.0, 6.0])
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((4, 1), (1, 5)), ((2, 1, 3, 1), (4, 1, 2)),
+                                              ((1,), (1, 3)), ((3, 1), (1,))], ids=str)
+def test_matmul_with_inner_size_one_is_numpys_matmul(backend, shape_a, shape_b):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    got = mg.matmul(mg.tensor(a), mg.tensor(b)).numpy()
+    want = np.matmul(a, b)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)  # one product per entry: the same numbers
 
 
 def test_matmul_error_names_the_op_and_both_shapes(backend):
