@@ -19,15 +19,16 @@ Timing rules, the same everywhere:
     and a spinning pool of one library takes the cores the other needs (on the
     busy 2-core development machine, a 0.03 ms torch.tanh measured up to 15 ms right
     after a NumPy matmul). After the pause each library runs as it would alone;
-  * after the pause, `rewarm` untimed calls (1 unless given) before the sample's timed
-    ones, so that the sample is a call as a training loop makes it, right after
-    another like it. A pause is not free: on the KVM guests of the development
-    machines (whose idle vCPUs halt, never poll), a thread handed work after a rest
-    waits for its vCPU to be woken, and the host stops polling for a vCPU that has
-    slept long; minigan hands work to its threads a few hundred times a step, PyTorch's
-    OpenMP threads spin-wait, so the first step after a 0.15 s rest measured 17-44 ms
-    slower than the steps after it for minigan and about 5 ms for PyTorch (the DCGAN
-    step; README, Performance).
+  * after the pause, untimed calls for `rewarm` seconds (0.05 unless given; at least
+    one call) before the sample's timed ones, so that the sample is timed as a
+    training loop runs, in the middle of work. A pause is not free: on the KVM guests
+    of the development machines (whose idle vCPUs halt, never poll), a thread handed
+    work after a rest waits for its vCPU to be woken, for some milliseconds after
+    the rest. minigan hands work to its threads and OpenBLAS's a few hundred times a
+    step, PyTorch's OpenMP threads spin-wait: the first DCGAN step after a 0.15 s
+    rest measured 17-44 ms slower than the steps after it for minigan, about 5 ms for
+    PyTorch, and a 0.5 ms linear layer took 8-11 ms twice in a row after the rest
+    (README, Performance).
 """
 import ctypes
 import importlib.util
@@ -247,7 +248,8 @@ def interleaved(cases, repeats, warmup=2, min_time=0.0, settle=0.0, sync=None, c
     A sample is the mean time of `number` back-to-back calls, `number` chosen from
     the last warm-up call so that a sample lasts at least `min_time` seconds.
     settle: seconds to sleep before each sample (see the module's docstring).
-    rewarm: untimed calls after that sleep, before the sample's timed calls.
+    rewarm: seconds of untimed calls after that sleep (at least one call), before the
+        sample's timed calls.
     sync: called before each clock reading (a GPU's synchronize), or None.
     clock: "wall" or "cpu" (see CLOCKS).
     Returns {name: [seconds per call, one per round]}.
@@ -257,8 +259,11 @@ def interleaved(cases, repeats, warmup=2, min_time=0.0, settle=0.0, sync=None, c
             sync()
         if settle:
             time.sleep(settle)
-        for _ in range(rewarm):
+        if rewarm:  # untimed calls for at least `rewarm` seconds (at least one call)
+            start = time.perf_counter()
             fn()
+            while time.perf_counter() - start < rewarm:
+                fn()
         return _timed(fn, number, sync, CLOCKS[clock])
 
     number = {}
@@ -281,10 +286,11 @@ def add_timing_arguments(parser):
     parser.add_argument("--settle", type=float, default=0.15,
                         help="seconds of rest before each sample, so the other library's "
                              "idle threads stop spinning (0.15; see common.py)")
-    parser.add_argument("--rewarm", type=int, default=1,
-                        help="untimed calls after each rest, before the sample's timed "
-                             "ones, so that a sample is timed as a training loop runs it, "
-                             "right after a call like it (1; 0: right after the rest)")
+    parser.add_argument("--rewarm", type=float, default=0.05,
+                        help="seconds of untimed calls after each rest, before the "
+                             "sample's timed ones (at least one call), so that a sample is "
+                             "timed as a training loop runs it, in the middle of work "
+                             "(0.05; 0: right after the rest; see common.py)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for NumPy's BLAS and for PyTorch (default: all cores)")
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",

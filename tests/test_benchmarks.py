@@ -202,10 +202,12 @@ def test_recipes_only_picks_the_rows_by_the_first_word_of_their_name(monkeypatch
     assert stop.value.code == 2 and "no row's name starts with" in capsys.readouterr().err
 
 
-def test_interleaved_times_the_call_after_each_rest_and_its_rewarm_calls(monkeypatch):
+def test_interleaved_rewarms_for_its_seconds_after_each_rest_then_times(monkeypatch):
     common = load("common", monkeypatch)
     events = []
     monkeypatch.setattr(common.time, "sleep", lambda seconds: events.append("rest"))
+    readings = iter(range(10**6))  # the rewarm's clock: 0.02 s more at every reading
+    monkeypatch.setattr(common.time, "perf_counter", lambda: 0.02 * next(readings))
     real_timed = common._timed
 
     def timed(fn, number, sync, clock):
@@ -214,9 +216,10 @@ def test_interleaved_times_the_call_after_each_rest_and_its_rewarm_calls(monkeyp
 
     monkeypatch.setattr(common, "_timed", timed)
     cases = {"a": lambda: events.append("a"), "b": lambda: events.append("b")}
-    times = common.interleaved(cases, repeats=2, warmup=1, settle=0.1, rewarm=1)
+    times = common.interleaved(cases, repeats=2, warmup=1, settle=0.1, rewarm=0.05)
     assert {name: len(samples) for name, samples in times.items()} == {"a": 2, "b": 2}
-    one_round = ["rest", "a", "timed:", "a", "rest", "b", "timed:", "b"]
+    # after each rest: calls until 0.05 s have passed (at 0, 0.02, 0.04), then the sample
+    one_round = ["rest", "a", "a", "a", "timed:", "a", "rest", "b", "b", "b", "timed:", "b"]
     assert events == one_round * 3  # the calibrating warm-up round, then 2 timed ones
     events.clear()
     common.interleaved(cases, repeats=1, warmup=1, settle=0.1, rewarm=0)
