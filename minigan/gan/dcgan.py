@@ -12,9 +12,9 @@ same modules in PyTorch (`net.0.weight`, `net.1.running_mean`, ...).
 
 The paper's recipe is the default. The options of the post-DCGAN tools (tools.py:
 --ema, --spectral-norm, --loss hinge|relativistic, --lr-d/--lr-g, --top-k, --r1,
---augment, --recipe modern) change the networks in `build` and take the `regularised_*_step`s below;
-the plain `discriminator_step`/`generator_step` stay the paper's, as the course
-has them written.
+--augment, --recipe modern) change the networks in `build` and take the
+`regularised_*_step`s below; the plain `discriminator_step`/`generator_step` stay
+the paper's, as the course has them written.
 """
 import minigan as mg
 from minigan import nn, optim
@@ -175,7 +175,7 @@ class DCGAN(GANModel):
 
     def generator_step(self, fake, labels):
         """One Adam step of G on the non-saturating loss: make D call the fakes real.
-        Returns loss_g as a float. (--loss hinge, --top-k: `regularised_generator_step`.)"""
+        Returns loss_g as a float. (Another --loss, or --top-k: `regularised_generator_step`.)"""
         if tools.regularised_g(self.config):
             return self.regularised_generator_step(fake, labels)
         opt_g = self.optimizers["G"]
