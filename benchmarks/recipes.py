@@ -109,6 +109,8 @@ ROWS = [
      "--recipe modern", (0, 1, 2)),
     ("+ relativistic loss, on modern", "mnist_dcgan.py", "--recipe modern --loss relativistic",
      (0, 1, 2)),
+    ("+ two G steps per D step, on modern", "mnist_dcgan.py", "--recipe modern --g-steps 2",
+     (0, 1, 2)),
     ("CGAN, modern", "mnist_cgan.py", "--recipe modern", (0,)),
 ]
 
