@@ -239,7 +239,7 @@ class DCGAN(GANModel):
             logits = self.discriminate(fake, labels)
             if self.config.get("top_k"):
                 logits = top_k(logits, tools.top_k_count(self.config, logits.shape[0]))
-            if self.config.get("loss") in tools.RELATIVISTIC:
+            if self.config.get("loss") == "relativistic":  # its G loss reads D on the reals
                 real = getattr(self, "real", None)
                 if real is None:
                     raise RuntimeError("--loss relativistic: the G step reads D on the real "

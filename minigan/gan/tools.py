@@ -54,7 +54,6 @@ OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "g_steps"
 D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss, "relativistic": d_relativistic_loss}
 G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss,
             "relativistic": g_relativistic_loss}  # relativistic: (fake_logits, real_logits)
-RELATIVISTIC = ("relativistic",)  # the G losses that read D on the real images too
 
 # --recipe NAME: defaults for the options above; any option given still wins.
 # modern is the best combination measured after 5 epochs at batch 128 (README, "Post-DCGAN
