@@ -224,3 +224,46 @@ def test_interleaved_rewarms_for_its_seconds_after_each_rest_then_times(monkeypa
     events.clear()
     common.interleaved(cases, repeats=1, warmup=1, settle=0.1, rewarm=0)
     assert events == ["rest", "timed:", "a", "rest", "timed:", "b"] * 2
+
+
+@pytest.mark.torch
+def test_bench_floor_counts_every_gemm_of_the_dcgan_step_and_adds_their_times(
+        torch, monkeypatch, capsys):
+    import numpy as np
+    bench_floor = load("bench_floor", monkeypatch)
+    plain = np.matmul
+    result = bench_floor.main(TINY + ["--model", "dcgan", "--json", "-"])
+    assert "its GEMMs alone ms" in capsys.readouterr().err
+    (row,) = result["rows"]
+    gemms = {(tuple(g["a"]), g["a_order"], tuple(g["b"]), g["b_order"]): g["per_step"]
+             for g in row["gemms"]}
+    n = 4  # the batch; D's 64 -> 128 layer: 7 * 7 * n windows of 64 * 4 * 4 numbers
+    # its forward on real, fake and fake again (G step), and conv2d of G's first
+    # transposed convolution's gradient: four products of one shape
+    assert gemms[((128, 1024), "C", (1024, 49 * n), "C")] == 4
+    # G's first transposed convolution, and D's 64 -> 128 input gradient three times
+    assert gemms[((1024, 128), "F", (128, 49 * n), "C")] == 4
+    # the weight gradients of those four (the longer side first)
+    assert gemms[((1024, 49 * n), "C", (49 * n, 128), "F")] == 4
+    # D's last layer (6272 -> 1): forward three times; its input gradient is an
+    # outer product (inner size 1), a multiply, not a GEMM
+    assert gemms[((n, 6272), "F", (6272, 1), "C")] == 3
+    assert sum(gemms.values()) == 30
+    assert np.isclose(row["gemm_floor_ms"], sum(g["ms_per_step"] for g in row["gemms"]))
+    assert all(g["ms_per_step"] == g["ms_each"] * g["per_step"] > 0 for g in row["gemms"])
+    assert np.isclose(row["above_floor_ms"], row["minigan"]["ms_per_step"] - row["gemm_floor_ms"])
+    assert np.matmul is plain  # put back after the recorded step
+
+
+def test_bench_floor_puts_numpys_matmul_back_when_the_step_fails(monkeypatch):
+    import numpy as np
+    bench_floor = load("bench_floor", monkeypatch)
+    plain = np.matmul
+
+    def failing_step():
+        np.matmul(np.ones((2, 3)), np.ones((3, 4)))
+        raise RuntimeError("the step failed")
+
+    with pytest.raises(RuntimeError, match="the step failed"):
+        bench_floor.record_products(failing_step)
+    assert np.matmul is plain

@@ -19,6 +19,9 @@ All three are one matrix product each (a GEMM) over the image's windows:
     conv_transpose2d  y    = col2im(W^T @ x)
     weight gradient   dL/dw = gy (C_out, Ho*Wo*N) @ im2col(x)^T
 
+Each of these products is one `xp.matmul` call, so that benchmarks/bench_floor.py
+can count and time a training step's GEMMs apart from everything around them.
+
 Why batch-last: inside these ops an image is kept as (C, H, W, N), batch axis
 innermost in memory. Then every window copy in im2col and every slice add in
 col2im moves runs of N contiguous numbers, the GEMM operands need no transposed
@@ -141,7 +144,7 @@ class Conv2d(Function):
         ho, wo = conv_output_size((h, wd), (kh, kw), stride, padding, dilation)
         if cols is None:
             cols = _im2col(_batch_last(x), (kh, kw), (ho, wo), stride, padding, dilation)
-        y = w.reshape(c_out, c * kh * kw) @ cols  # (C_out, Ho*Wo*N)
+        y = _xp(w).matmul(w.reshape(c_out, c * kh * kw), cols)  # (C_out, Ho*Wo*N)
         return _batch_first(y.reshape(c_out, ho, wo, n))  # cols is not kept (docstring)
 
     @staticmethod
@@ -173,7 +176,8 @@ class ConvTranspose2d(Function):
         size = conv_transpose_output_size((h, wd), (kh, kw), stride, padding,
                                           output_padding, dilation)
         x_matrix = _batch_last(x).reshape(c_in, h * wd * n)  # a copy unless batch-last
-        cols = w.reshape(c_in, c_out * kh * kw).T @ x_matrix  # (C_out*kh*kw, H*W*N)
+        w_matrix = w.reshape(c_in, c_out * kh * kw).T
+        cols = _xp(w).matmul(w_matrix, x_matrix)  # (C_out*kh*kw, H*W*N)
         y = _col2im(cols.reshape(c_out, kh, kw, h, wd, n), size, (kh, kw),
                     stride, padding, dilation)
         return _batch_first(y)
@@ -216,10 +220,10 @@ class Conv2dWeightGrad(Function):
         # A GEMM with a long inner dimension: OpenBLAS's threads share its output's rows,
         # so the longer of C*kh*kw and C_out goes first (else it can be many times slower).
         if cols.shape[0] > c_out:
-            gw = (cols @ gy_matrix.T).T  # gw^T = cols @ gy^T
+            gw = _xp(cols).matmul(cols, gy_matrix.T).T  # gw^T = cols @ gy^T
             gw = _xp(gw).ascontiguousarray(gw)
         else:
-            gw = gy_matrix @ cols.T
+            gw = _xp(cols).matmul(gy_matrix, cols.T)
         return gw.reshape(c_out, c, *kernel_size)
 
     @staticmethod
