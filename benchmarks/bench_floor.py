@@ -146,9 +146,11 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    set_threads(args.threads)
+    import minigan  # noqa: F401  (before set_threads, which sets its thread count ...)
+    import torch  # noqa: F401  (... and PyTorch's)
+    threads = set_threads(args.threads)
     models = ("dcgan", "cgan") if args.model == "both" else (args.model,)
-    result = {"machine": machine_info(), "settings": vars(args),
+    result = {"machine": machine_info(), "settings": {**vars(args), "threads": threads},
               "rows": [bench(model, args) for model in models]}
     report(format_report(result), result, args.json)
     return result

@@ -112,6 +112,9 @@ ROWS = [
     ("+ two G steps per D step, on modern", "mnist_dcgan.py", "--recipe modern --g-steps 2",
      (0, 1, 2)),
     ("CGAN, modern", "mnist_cgan.py", "--recipe modern", (0,)),
+    # sixth round: the hinge loss and a short EMA on today's modern
+    ("+ hinge loss, on modern", "mnist_dcgan.py", "--recipe modern --loss hinge", (0, 1, 2)),
+    ("+ EMA 0.99, on modern", "mnist_dcgan.py", "--recipe modern --ema 0.99", (0,)),
 ]
 
 
