@@ -19,6 +19,10 @@ def label_planes(labels, num_classes, height, width):
 class CGAN(DCGAN):
     name = "cgan"
     conditional = True
+    # Every post-DCGAN tool but InfoGAN's code: the labels already tell G which digit to
+    # draw, and D which one to expect; a second, invented category would compete with them.
+    common_options = tuple(o for o in DCGAN.common_options
+                           if o not in ("info_code", "info_weight"))
 
     def make_networks(self):
         return (Generator(self.z_dim + self.num_classes),

@@ -12,11 +12,14 @@ same modules in PyTorch (`net.0.weight`, `net.1.running_mean`, ...).
 
 The paper's recipe is the default. The options of the post-DCGAN tools (tools.py:
 --ema, --spectral-norm, --loss hinge|relativistic, --lr-d/--lr-g, --top-k, --r1,
---augment, --recipe modern) change the networks in `build` and take the
+--augment, --info-code, --recipe modern) change the networks in `build` and take the
 `regularised_*_step`s below; the plain `discriminator_step`/`generator_step` stay
 the paper's, as the course has them written.
 """
+import numpy as np
+
 import minigan as mg
+import minigan.functional as F
 from minigan import nn, optim
 
 from . import tools
@@ -65,19 +68,45 @@ def discriminator_layers(in_channels=1, batch_norm=True):
     ]
 
 
-class Discriminator(nn.Module):
-    """images (N, in_channels, 28, 28) -> logits (N, 1)."""
+def q_head(outputs, in_features=128 * 7 * 7):
+    """InfoGAN's recognition head Q on D's flattened features: (N, in_features) ->
+    (N, outputs), the logits (and means) of the codes it reads back from an image.
+    A small MLP, so Q costs one head on D's body, not a second network."""
+    return nn.Sequential(
+        nn.Linear(in_features, 128, bias=False),
+        nn.BatchNorm1d(128),
+        nn.LeakyReLU(0.2),
+        nn.Linear(128, outputs),
+    )
 
-    def __init__(self, in_channels=1, batch_norm=True):
+
+class Discriminator(nn.Module):
+    """images (N, in_channels, 28, 28) -> logits (N, 1).
+
+    code_size C > 0 (--info-code C): also a head `q` on the same features, and
+    `forward_with_code(x)` gives (logits (N, 1), code logits (N, C))."""
+
+    def __init__(self, in_channels=1, batch_norm=True, code_size=0):
         super().__init__()
         self.net = nn.Sequential(
             *discriminator_layers(in_channels, batch_norm),
             nn.Flatten(),
             nn.Linear(128 * 7 * 7, 1),
         )
+        self.code_size = code_size
+        if code_size:
+            self.q = q_head(code_size)
 
     def forward(self, x):
         return self.net(x)
+
+    def forward_with_code(self, x):
+        """(realness logits, Q's code logits), the body run once for both."""
+        if not self.code_size:
+            raise RuntimeError("Discriminator.forward_with_code: this D has no code head "
+                               "(build it with code_size=C, as --info-code C does)")
+        features = self.net[:-1](x)
+        return self.net[-1](features), self.q(features)
 
 
 class DCGAN(GANModel):
@@ -86,11 +115,18 @@ class DCGAN(GANModel):
 
     name = "dcgan"
     common_options = GANModel.common_options + tools.OPTIONS
+    progress_keys = GANModel.progress_keys + ("loss_info", "acc_code")  # --info-code's
     # --lr sets both; --lr-d / --lr-g, when given, set one each (config.set_learning_rates).
     learning_rates = {"lr": None, "lr_d": ("D",), "lr_g": ("G",)}
 
     def make_networks(self):
-        return Generator(self.z_dim), Discriminator(1, batch_norm=self.d_batch_norm)
+        return (Generator(self.z_dim + self.code_size),
+                Discriminator(1, batch_norm=self.d_batch_norm, code_size=self.code_size))
+
+    @property
+    def code_size(self):
+        """--info-code C: the categories of InfoGAN's code on G's input (0: none)."""
+        return int(self.config.get("info_code") or 0)
 
     @property
     def d_batch_norm(self):
@@ -133,13 +169,61 @@ class DCGAN(GANModel):
             images = tools.augment_images(images, self.config["augment"])
         return self.D(self.discriminator_input(images, labels))
 
+    def discriminate_with_code(self, images, labels=None):
+        """--info-code: (D's logits, Q's code logits) of the same (augmented) images."""
+        if self.D.training and self.config.get("augment"):
+            images = tools.augment_images(images, self.config["augment"])
+        return self.D.forward_with_code(self.discriminator_input(images, labels))
+
+    def information_loss(self, code_logits):
+        """--info-code: InfoGAN's categorical information loss, the cross-entropy of Q's
+        logits against the codes G was given (train_step keeps them in self.codes)
+        times --info-weight (the paper's lambda, 1 by default). Both players add it:
+        Q learns to read the code, G to draw it readably (minigan/gan/infogan.py)."""
+        return self.config.get("info_weight", 1.0) * F.cross_entropy(code_logits, self.codes)
+
     def score(self, images, labels=None):
         return self.discriminate(images, labels).flatten()
+
+    # --- the latent: z, or with --info-code C, [z | one_hot(c)] --------------------
+    def sample_z(self, n):
+        """G's input for n samples: z ~ N(0, 1) (n, z_dim) and, with --info-code C, a code
+        c drawn uniformly from 0..C-1, one-hot after it: (n, z_dim + C)."""
+        z = mg.randn(n, self.z_dim)
+        if not self.code_size:
+            return z
+        return self.with_code(z, mg.randint(0, self.code_size, n))
+
+    def with_code(self, z, codes):
+        """[z | one_hot(codes, C)]: the generator's input with --info-code C."""
+        return mg.cat([z, F.one_hot(codes, self.code_size).float()], 1)
+
+    def code_of(self, z):
+        """--info-code: the codes (n,) int64 that G's inputs z carry (the one-hot's argmax);
+        None without a code."""
+        return z[:, self.z_dim:].argmax(1) if self.code_size else None
+
+    def fixed_inputs(self, n, seed):
+        """The epoch grids' fixed inputs; with --info-code C, code i % C for sample i,
+        so each of a grid's columns (when C divides its width) keeps one code."""
+        z, labels = super().fixed_inputs(n, seed)
+        if not self.code_size:
+            return z, labels
+        return self.with_code(z, mg.tensor(np.arange(n) % self.code_size, dtype=mg.int64)), labels
+
+    def walk_inputs(self, noise, rows):
+        """A latent walk moves the noise; with --info-code C, row r keeps code r % C."""
+        z, labels = super().walk_inputs(noise, rows)
+        if not self.code_size:
+            return z, labels
+        return self.with_code(z, mg.tensor((rows % self.code_size).astype(np.int64))), labels
 
     def train_step(self, real, labels, step):
         """One D step on (real, G(z)); then, every d_steps-th step, one G step (and
         --g-steps K: K - 1 more, each on fresh z)."""
-        fake = self.generate(self.sample_z(real.shape[0]), labels)
+        z = self.sample_z(real.shape[0])
+        self.codes = self.code_of(z)  # --info-code: the codes Q must read back (else None)
+        fake = self.generate(z, labels)
         self.step = step  # --r1 --r1-every K regularises the D steps with step % K == 0
         self.real = real  # --loss relativistic: the G step reads D on the reals too
         metrics = self.discriminator_step(real, fake, labels)
@@ -150,7 +234,9 @@ class DCGAN(GANModel):
         if "loss_g" in metrics:  # G stepped
             self.update_ema()
             for _ in range(self.config.get("g_steps", 1) - 1):  # --g-steps K: K - 1 more
-                fake = self.generate(self.sample_z(real.shape[0]), labels)
+                z = self.sample_z(real.shape[0])
+                self.codes = self.code_of(z)
+                fake = self.generate(z, labels)
                 metrics["loss_g"] = self.generator_step(fake, labels)
                 self.update_ema()
         return metrics
@@ -215,11 +301,18 @@ class DCGAN(GANModel):
             penalty, real_logits = r1_penalty(self.discriminate, real, labels)
         else:
             real_logits = self.discriminate(real, labels)
-        fake_logits = self.discriminate(fake.detach(), labels)
+        loss_info = None
+        if self.code_size:  # --info-code: Q reads the code back from the same fakes
+            fake_logits, code_logits = self.discriminate_with_code(fake.detach(), labels)
+            loss_info = self.information_loss(code_logits)
+        else:
+            fake_logits = self.discriminate(fake.detach(), labels)
         loss_d = loss_fn(real_logits, fake_logits)
         total = loss_d
         if penalty is not None:
             total = loss_d + (self.config["r1_every"] * self.config["r1"] / 2) * penalty
+        if loss_info is not None:
+            total = total + loss_info
         opt_d.zero_grad()
         total.backward()
         opt_d.step()
@@ -227,6 +320,10 @@ class DCGAN(GANModel):
                    "D(G(z))": mean_probability(fake_logits)}
         if penalty is not None:
             metrics["r1"] = penalty.item()
+        if loss_info is not None:
+            metrics["loss_info"] = loss_info.item()
+            metrics["acc_code"] = float(
+                (code_logits.detach().argmax(1) == self.codes).float().mean().item())
         return metrics
 
     def regularised_generator_step(self, fake, labels):
@@ -236,7 +333,12 @@ class DCGAN(GANModel):
         opt_g = self.optimizers["G"]
         loss_fn = tools.G_LOSSES[self.config.get("loss", "bce")]
         with self.gradients_skipped(self.D):  # as generator_step: D's would be discarded
-            logits = self.discriminate(fake, labels)
+            loss_info = None
+            if self.code_size:  # --info-code: and draw the code so that Q reads it back
+                logits, code_logits = self.discriminate_with_code(fake, labels)
+                loss_info = self.information_loss(code_logits)
+            else:
+                logits = self.discriminate(fake, labels)
             if self.config.get("top_k"):
                 logits = top_k(logits, tools.top_k_count(self.config, logits.shape[0]))
             if self.config.get("loss") == "relativistic":  # its G loss reads D on the reals
@@ -249,6 +351,8 @@ class DCGAN(GANModel):
                 loss_g = loss_fn(logits, real_logits)
             else:
                 loss_g = loss_fn(logits)
+            if loss_info is not None:
+                loss_g = loss_g + loss_info
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()

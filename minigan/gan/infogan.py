@@ -54,7 +54,7 @@ from minigan import nn, optim
 from minigan.viz import save_grid
 
 from .base import GANModel, init_dcgan_weights
-from .dcgan import Generator, discriminator_layers
+from .dcgan import Generator, discriminator_layers, q_head
 from .losses import d_loss, g_loss_non_saturating, mean_probability
 from .options import nonnegative_float, positive_float
 
@@ -90,12 +90,7 @@ class InfoGANDiscriminator(nn.Module):
         self.num_categories = num_categories
         self.body = nn.Sequential(*discriminator_layers(1), nn.Flatten())
         self.adversarial = nn.Linear(128 * 7 * 7, 1)
-        self.q = nn.Sequential(
-            nn.Linear(128 * 7 * 7, 128, bias=False),
-            nn.BatchNorm1d(128),
-            nn.LeakyReLU(0.2),
-            nn.Linear(128, num_categories + num_continuous),
-        )
+        self.q = q_head(num_categories + num_continuous)  # the DCGAN's --info-code head too
 
     def forward(self, x):
         features = self.body(x)

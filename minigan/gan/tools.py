@@ -1,6 +1,6 @@
 """The post-DCGAN training tools as options of a model: --ema, --spectral-norm, --loss
-hinge, --lr-d/--lr-g, --lr-decay, --g-steps, --top-k, --r1/--r1-every, --augment, and
---recipe modern, their sum.
+hinge, --lr-d/--lr-g, --lr-decay, --g-steps, --top-k, --r1/--r1-every, --augment,
+--info-code/--info-weight, and --recipe modern, their sum.
 
 A model that reads them lists `OPTIONS` in its `common_options` (DCGAN, and so
 CGAN); the programs of the others do not offer them. The tools themselves live in
@@ -37,6 +37,13 @@ the library, one idea each:
     --augment POLICY    minigan.gan.augment.augment on real AND fake images before every
                         D evaluation of a training step (D step and G step), fresh random
                         parameters per call
+    --info-code C       InfoGAN's categorical code (Chen et al. 2016), without its
+    --info-weight L     continuous codes: G's input becomes [z | one_hot(c)], c drawn
+                        uniformly from 0..C-1, and a head Q on D's features must read c
+                        back from G(z, c); D's and G's losses both add
+                        L * CE(Q(G(z, c)), c) (L = 1, the paper's lambda). Unsupervised:
+                        no label goes in, but a G that must keep C kinds of image apart
+                        draws fewer shapes halfway between two digits
 """
 import argparse
 import contextlib
@@ -49,7 +56,7 @@ from .options import fraction, nonnegative_float, positive_float, positive_int, 
 
 # The dests a model lists in `common_options` to be offered these options.
 OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "g_steps", "top_k",
-           "r1", "r1_every", "augment", "recipe")
+           "r1", "r1_every", "augment", "info_code", "info_weight", "recipe")
 
 D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss, "relativistic": d_relativistic_loss}
 G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss,
@@ -156,6 +163,16 @@ def add_arguments(parser, uses, default_lr):
                            help="differentiable augmentation of real and fake images before "
                                 "D: a comma-separated subset of translation,cutout,color; "
                                 "none given: off")
+    if "info_code" in uses:
+        group.add_argument("--info-code", type=positive_int, default=None, metavar="C",
+                           help="InfoGAN's categorical code: G also gets one_hot(c), c "
+                                "uniform over 0..C-1, and a head Q on D must read c back "
+                                "from the fake; none given: off")
+    if "info_weight" in uses:
+        group.add_argument("--info-weight", type=nonnegative_float, default=1.0,
+                           metavar="LAMBDA",
+                           help="weight of --info-code's loss in D's and G's (default 1, "
+                                "the InfoGAN paper's)")
 
 
 def apply_recipe(args, given):
@@ -173,6 +190,8 @@ def unused_options(config, given):
     """The one-line reason an option given would be ignored, or None."""
     if "r1_every" in given and not config.get("r1"):
         return "--r1-every K says how often the R1 penalty is added: add --r1 GAMMA"
+    if "info_weight" in given and not config.get("info_code"):
+        return "--info-weight LAMBDA weighs the code's loss: add --info-code C"
     if ("lr" in given and config.get("lr_d") is not None
             and config.get("lr_g") is not None):
         return (f"--lr would be ignored: --lr-d is {config['lr_d']} and --lr-g "
@@ -246,13 +265,15 @@ def augment_images(images, policy):
 
 
 def regularised_d(config):
-    """Whether D's step differs from the paper's: another loss, or an R1 penalty."""
-    return config.get("loss", "bce") != "bce" or bool(config.get("r1"))
+    """Whether D's step differs from the paper's: another loss, an R1 penalty, or a code."""
+    return (config.get("loss", "bce") != "bce" or bool(config.get("r1"))
+            or bool(config.get("info_code")))
 
 
 def regularised_g(config):
-    """Whether G's step differs from the paper's: another loss, or top-k."""
-    return config.get("loss", "bce") != "bce" or bool(config.get("top_k"))
+    """Whether G's step differs from the paper's: another loss, top-k, or a code."""
+    return (config.get("loss", "bce") != "bce" or bool(config.get("top_k"))
+            or bool(config.get("info_code")))
 
 
 def top_k_count(config, batch_size):
