@@ -7,6 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from .helpers import needs_mnist
@@ -267,3 +268,22 @@ def test_bench_floor_puts_numpys_matmul_back_when_the_step_fails(monkeypatch):
     with pytest.raises(RuntimeError, match="the step failed"):
         bench_floor.record_products(failing_step)
     assert np.matmul is plain
+
+
+def test_sample_selection_truncates_z_and_accepts_by_exp_of_the_logits_excess(monkeypatch):
+    selection = load("sample_selection", monkeypatch)
+    rng = np.random.default_rng(0)
+    z = selection.truncated_normal(rng, (2000, 16), 1.0)
+    assert np.abs(z).max() <= 1.0 and z.std() < 0.6  # N(0,1) cut at 1 has std 0.54
+    assert np.abs(selection.truncated_normal(rng, (2000, 16), None)).max() > 2.0
+    logits = np.array([-3.0, 0.0, 1.0, 2.0])
+    u = np.array([0.04, 0.3, 0.999, 0.5])  # exp(-4) = 0.018, exp(-1) = 0.37, then 1, 1
+    np.testing.assert_array_equal(selection.accepted(logits, 1.0, u), [1, 2, 3])
+
+
+def test_sample_selection_asks_for_a_run(monkeypatch, capsys):
+    selection = load("sample_selection", monkeypatch)
+    with pytest.raises(SystemExit) as stop:
+        selection.main([])
+    assert stop.value.code == 2 and "give --rejection RUN or --truncation RUN" in \
+        capsys.readouterr().err
