@@ -42,8 +42,9 @@ the library, one idea each:
                         uniformly from 0..C-1, and a head Q on D's features must read c
                         back from G(z, c); D's and G's losses both add
                         L * CE(Q(G(z, c)), c) (L = 1, the paper's lambda). Unsupervised:
-                        no label goes in, but a G that must keep C kinds of image apart
-                        draws fewer shapes halfway between two digits
+                        no label goes in. The hope: a G that must keep C kinds of image
+                        apart draws fewer shapes halfway between two digits (measured:
+                        it helps without R1, not with it; README, seventh round)
 """
 import argparse
 import contextlib
