@@ -123,6 +123,8 @@ ROWS = [
     ("+ a 10-way code, z 62, on D 8e-4, G 3.2e-3 alone", "mnist_dcgan.py",
      "--lr-d 8e-4 --lr-g 3.2e-3 --info-code 10 --z-dim 62", (0,)),
     ("+ a 10-way code, on modern", "mnist_dcgan.py", "--recipe modern --info-code 10", (0, 1)),
+    ("+ a 10-way code weighing 0.1, on modern", "mnist_dcgan.py",
+     "--recipe modern --info-code 10 --info-weight 0.1", (0, 1)),
     ("InfoGAN (z 62, a 10-way and 2 continuous codes) at modern's rates", "mnist_infogan.py",
      "--lr 8e-4 --g-lr 3.2e-3", (0, 1, 2)),
 ]

@@ -76,8 +76,9 @@ G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss,
 # stayed within the seeds' spread or worse; R1 every D step scored like every 4th (54.2)
 # at 1.28x the time; --g-steps 2 helped a little (52.3 against 58.4 on three seeds) at
 # about 1.5x the time, the most a recipe may cost. InfoGAN's categorical code
-# (--info-code 10) on top scored 65.7 and 55.4 on seeds 0-1 against 48.7 and 51.2 (the
-# seventh round), though without R1 it had helped (75.2 -> 59.0 on seed 0).
+# (--info-code 10) on top scored 65.7 and 55.4 on seeds 0-1 against 48.7 and 51.2, and
+# 49.4 and 56.7 at --info-weight 0.1 (the seventh round), though without R1 it had
+# helped (75.2 -> 59.0 on seed 0).
 RECIPES = {
     "plain": {},
     "modern": {"r1": 0.25, "r1_every": 4, "lr_d": 8e-4, "lr_g": 3.2e-3},
