@@ -116,10 +116,11 @@ ROWS = [
     ("+ hinge loss, on modern", "mnist_dcgan.py", "--recipe modern --loss hinge", (0, 1, 2)),
     ("+ EMA 0.99, on modern", "mnist_dcgan.py", "--recipe modern --ema 0.99", (0,)),
     # seventh round: InfoGAN's categorical code (--info-code), with and without R1
+    ("+ a 10-way code (InfoGAN's), on plain", "mnist_dcgan.py", "--info-code 10", (0,)),
     ("D 8e-4, G 3.2e-3 alone (modern without R1)", "mnist_dcgan.py",
-     "--lr-d 8e-4 --lr-g 3.2e-3", (0,)),
+     "--lr-d 8e-4 --lr-g 3.2e-3", (0, 1)),
     ("+ a 10-way code, on D 8e-4, G 3.2e-3 alone", "mnist_dcgan.py",
-     "--lr-d 8e-4 --lr-g 3.2e-3 --info-code 10", (0,)),
+     "--lr-d 8e-4 --lr-g 3.2e-3 --info-code 10", (0, 1)),
     ("+ a 10-way code, z 62, on D 8e-4, G 3.2e-3 alone", "mnist_dcgan.py",
      "--lr-d 8e-4 --lr-g 3.2e-3 --info-code 10 --z-dim 62", (0,)),
     ("+ a 10-way code, on modern", "mnist_dcgan.py", "--recipe modern --info-code 10", (0, 1)),

@@ -44,7 +44,7 @@ the library, one idea each:
                         L * CE(Q(G(z, c)), c) (L = 1, the paper's lambda). Unsupervised:
                         no label goes in. The hope: a G that must keep C kinds of image
                         apart draws fewer shapes halfway between two digits (measured:
-                        it helps without R1, not with it; README, seventh round)
+                        no reliable gain, and worse with R1; README, seventh round)
 """
 import argparse
 import contextlib
@@ -77,8 +77,8 @@ G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss,
 # at 1.28x the time; --g-steps 2 helped a little (52.3 against 58.4 on three seeds) at
 # about 1.5x the time, the most a recipe may cost. InfoGAN's categorical code
 # (--info-code 10) on top scored 65.7 and 55.4 on seeds 0-1 against 48.7 and 51.2, and
-# 49.4 and 56.7 at --info-weight 0.1 (the seventh round), though without R1 it had
-# helped (75.2 -> 59.0 on seed 0).
+# 49.4 and 56.7 at --info-weight 0.1 (the seventh round); without R1 it took seed 0
+# from 75.2 to 59.0 but seed 1 from 68.2 to 68.8.
 RECIPES = {
     "plain": {},
     "modern": {"r1": 0.25, "r1_every": 4, "lr_d": 8e-4, "lr_g": 3.2e-3},
