@@ -58,7 +58,7 @@ def labels_for(model, n):
     return np.arange(n, dtype=np.int64) % model.num_classes if model.conditional else None
 
 
-def report(tag, images, labels=None):
+def report(tag, images):
     from minigan import metrics
     r = metrics.evaluate_samples(images[:SCORED])
     print(f"{tag:36s} n={len(images):6d}  Frechet {r['frechet_distance']:6.1f}  "

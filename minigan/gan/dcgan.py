@@ -165,15 +165,18 @@ class DCGAN(GANModel):
     def discriminate(self, images, labels=None):
         """D's logits; in train mode with --augment, of the augmented images: every
         D evaluation of a training step, real or fake, D step or G step."""
-        if self.D.training and self.config.get("augment"):
-            images = tools.augment_images(images, self.config["augment"])
-        return self.D(self.discriminator_input(images, labels))
+        return self.D(self.d_input(images, labels))
 
     def discriminate_with_code(self, images, labels=None):
         """--info-code: (D's logits, Q's code logits) of the same (augmented) images."""
+        return self.D.forward_with_code(self.d_input(images, labels))
+
+    def d_input(self, images, labels):
+        """What D reads: the images (augmented in train mode with --augment), with the
+        labels where the model is conditional (discriminator_input)."""
         if self.D.training and self.config.get("augment"):
             images = tools.augment_images(images, self.config["augment"])
-        return self.D.forward_with_code(self.discriminator_input(images, labels))
+        return self.discriminator_input(images, labels)
 
     def information_loss(self, code_logits):
         """--info-code: InfoGAN's categorical information loss, the cross-entropy of Q's
