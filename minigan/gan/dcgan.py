@@ -221,12 +221,17 @@ class DCGAN(GANModel):
             return z, labels
         return self.with_code(z, mg.tensor((rows % self.code_size).astype(np.int64))), labels
 
+    def fresh_fakes(self, n, labels):
+        """G(z) for n fresh z; with --info-code, self.codes keeps the codes those z carry,
+        for Q's loss in the steps that follow (None without a code)."""
+        z = self.sample_z(n)
+        self.codes = self.code_of(z)
+        return self.generate(z, labels)
+
     def train_step(self, real, labels, step):
         """One D step on (real, G(z)); then, every d_steps-th step, one G step (and
         --g-steps K: K - 1 more, each on fresh z)."""
-        z = self.sample_z(real.shape[0])
-        self.codes = self.code_of(z)  # --info-code: the codes Q must read back (else None)
-        fake = self.generate(z, labels)
+        fake = self.fresh_fakes(real.shape[0], labels)
         self.step = step  # --r1 --r1-every K regularises the D steps with step % K == 0
         self.real = real  # --loss relativistic: the G step reads D on the reals too
         metrics = self.discriminator_step(real, fake, labels)
@@ -237,9 +242,7 @@ class DCGAN(GANModel):
         if "loss_g" in metrics:  # G stepped
             self.update_ema()
             for _ in range(self.config.get("g_steps", 1) - 1):  # --g-steps K: K - 1 more
-                z = self.sample_z(real.shape[0])
-                self.codes = self.code_of(z)
-                fake = self.generate(z, labels)
+                fake = self.fresh_fakes(real.shape[0], labels)
                 metrics["loss_g"] = self.generator_step(fake, labels)
                 self.update_ema()
         return metrics
