@@ -7,22 +7,16 @@ The only change from `dcgan.py` is the conditioning:
 import minigan as mg
 import minigan.functional as F
 
-from .dcgan import DCGAN, Discriminator, Generator
-
-
-def label_planes(labels, num_classes, height, width):
-    """(N,) int labels -> (N, num_classes, H, W): plane `label` all ones, the rest zeros."""
-    onehot = F.one_hot(labels, num_classes).float()
-    return onehot.reshape(-1, num_classes, 1, 1).expand(-1, num_classes, height, width)
+from .dcgan import DCGAN, Discriminator, Generator, label_planes
 
 
 class CGAN(DCGAN):
     name = "cgan"
     conditional = True
-    # Every post-DCGAN tool but InfoGAN's code: the labels already tell G which digit to
-    # draw, and D which one to expect; a second, invented category would compete with them.
+    # Every post-DCGAN tool but InfoGAN's code and --clusters: the labels already tell G
+    # which digit to draw, and D which one to expect; an invented category would compete.
     common_options = tuple(o for o in DCGAN.common_options
-                           if o not in ("info_code", "info_weight"))
+                           if o not in ("info_code", "info_weight", "clusters"))
 
     def make_networks(self):
         return (Generator(self.z_dim + self.num_classes),

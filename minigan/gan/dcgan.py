@@ -12,8 +12,8 @@ same modules in PyTorch (`net.0.weight`, `net.1.running_mean`, ...).
 
 The paper's recipe is the default. The options of the post-DCGAN tools (tools.py:
 --ema, --spectral-norm, --loss hinge|relativistic, --lr-d/--lr-g, --top-k, --r1,
---augment, --info-code, --recipe modern) change the networks in `build` and take the
-`regularised_*_step`s below; the plain `discriminator_step`/`generator_step` stay
+--augment, --info-code, --clusters, --recipe modern) change the networks in `build` and
+take the `regularised_*_step`s below; the plain `discriminator_step`/`generator_step` stay
 the paper's, as the course has them written.
 """
 import numpy as np
@@ -24,6 +24,7 @@ from minigan import nn, optim
 
 from . import tools
 from .base import GANModel, init_dcgan_weights
+from .clusters import Clusters
 from .losses import d_loss, g_loss_non_saturating, mean_probability, r1_penalty, top_k
 
 
@@ -80,6 +81,13 @@ def q_head(outputs, in_features=128 * 7 * 7):
     )
 
 
+def label_planes(labels, num_classes, height, width):
+    """(N,) int labels -> (N, num_classes, H, W): plane `label` all ones, the rest zeros
+    (how D reads the CGAN's labels and --clusters' clusters beside an image)."""
+    onehot = F.one_hot(labels, num_classes).float()
+    return onehot.reshape(-1, num_classes, 1, 1).expand(-1, num_classes, height, width)
+
+
 class Discriminator(nn.Module):
     """images (N, in_channels, 28, 28) -> logits (N, 1).
 
@@ -120,13 +128,19 @@ class DCGAN(GANModel):
     learning_rates = {"lr": None, "lr_d": ("D",), "lr_g": ("G",)}
 
     def make_networks(self):
-        return (Generator(self.z_dim + self.code_size),
-                Discriminator(1, batch_norm=self.d_batch_norm, code_size=self.code_size))
+        k = self.cluster_count  # --clusters K: K one-hot inputs to G, K planes to D
+        return (Generator(self.z_dim + self.code_size + k),
+                Discriminator(1 + k, batch_norm=self.d_batch_norm, code_size=self.code_size))
 
     @property
     def code_size(self):
         """--info-code C: the categories of InfoGAN's code on G's input (0: none)."""
         return int(self.config.get("info_code") or 0)
+
+    @property
+    def cluster_count(self):
+        """--clusters K: the k-means clusters G and D are conditioned on (0: none)."""
+        return int(self.config.get("clusters") or 0)
 
     @property
     def d_batch_norm(self):
@@ -140,6 +154,8 @@ class DCGAN(GANModel):
         if config.get("spectral_norm"):
             tools.spectral_norm_layers(self.D)  # after the init: it normalises those weights
         self.networks = {"G": self.G, "D": self.D}
+        if self.cluster_count:  # a network of buffers only, so checkpoints keep them
+            self.clusters = self.networks["clusters"] = Clusters(self.cluster_count)
         self.G_ema = tools.ema_generator(self.G, config)  # None without --ema
         if self.G_ema is not None:
             self.networks["G_ema"] = self.G_ema
@@ -153,7 +169,24 @@ class DCGAN(GANModel):
         return z
 
     def discriminator_input(self, images, labels):
-        return images
+        """The images; with --clusters K, and K one-hot planes of their clusters (labels:
+        the clusters, as train_step passes them; None: each image's nearest centroid)."""
+        if not self.cluster_count:
+            return images
+        if labels is None:
+            labels = self.clusters.assign(images)
+        n, _, h, w = images.shape
+        return mg.cat([images, label_planes(labels, self.cluster_count, h, w)], 1)
+
+    def make_dataset(self):
+        """MNIST's training images; with --clusters K, first the K clusters of the ones
+        the run trains on (the first --train-size, if given) are fitted (clusters.py)."""
+        dataset = super().make_dataset()
+        if self.cluster_count:
+            images = dataset.arrays()[0][:self.config.get("train_size") or None]
+            self.clusters.fit(images.astype(np.float32) / 127.5 - 1.0,
+                              seed=self.config.get("seed", 0))
+        return dataset
 
     def generate(self, z, labels=None):
         """G(z); in eval mode (sample grids, --generate, the quality report) the EMA
@@ -191,46 +224,63 @@ class DCGAN(GANModel):
     # --- the latent: z, or with --info-code C, [z | one_hot(c)] --------------------
     def sample_z(self, n):
         """G's input for n samples: z ~ N(0, 1) (n, z_dim) and, with --info-code C, a code
-        c drawn uniformly from 0..C-1, one-hot after it: (n, z_dim + C)."""
+        c drawn uniformly from 0..C-1, one-hot after it: (n, z_dim + C); with --clusters K,
+        a cluster drawn with its share of the training images, likewise (n, z_dim + K)."""
         z = mg.randn(n, self.z_dim)
+        if self.cluster_count:
+            return self.with_code(z, self.clusters.sample(n))
         if not self.code_size:
             return z
         return self.with_code(z, mg.randint(0, self.code_size, n))
 
+    @property
+    def one_hot_size(self):
+        """How many one-hot inputs follow z on G's input: --info-code's C or --clusters' K."""
+        return self.code_size or self.cluster_count
+
     def with_code(self, z, codes):
-        """[z | one_hot(codes, C)]: the generator's input with --info-code C."""
-        return mg.cat([z, F.one_hot(codes, self.code_size).float()], 1)
+        """[z | one_hot(codes)]: the generator's input with --info-code C (codes: InfoGAN's)
+        or --clusters K (codes: clusters)."""
+        return mg.cat([z, F.one_hot(codes, self.one_hot_size).float()], 1)
 
     def code_of(self, z):
-        """--info-code: the codes (n,) int64 that G's inputs z carry (the one-hot's argmax);
-        None without a code."""
-        return z[:, self.z_dim:].argmax(1) if self.code_size else None
+        """The codes or clusters (n,) int64 that G's inputs z carry (the one-hot's argmax);
+        None with neither."""
+        return z[:, self.z_dim:].argmax(1) if self.one_hot_size else None
 
     def fixed_inputs(self, n, seed):
         """The epoch grids' fixed inputs; with --info-code C, code i % C for sample i,
         so each of a grid's columns (when C divides its width) keeps one code."""
         z, labels = super().fixed_inputs(n, seed)
-        if not self.code_size:
+        if not self.one_hot_size:
             return z, labels
-        return self.with_code(z, mg.tensor(np.arange(n) % self.code_size, dtype=mg.int64)), labels
+        return self.with_code(z, mg.tensor(np.arange(n) % self.one_hot_size,
+                                           dtype=mg.int64)), labels
 
     def walk_inputs(self, noise, rows):
         """A latent walk moves the noise; with --info-code C, row r keeps code r % C."""
         z, labels = super().walk_inputs(noise, rows)
-        if not self.code_size:
+        if not self.one_hot_size:
             return z, labels
-        return self.with_code(z, mg.tensor((rows % self.code_size).astype(np.int64))), labels
+        return self.with_code(z, mg.tensor((rows % self.one_hot_size).astype(np.int64))), labels
 
     def fresh_fakes(self, n, labels):
         """G(z) for n fresh z; with --info-code, self.codes keeps the codes those z carry,
-        for Q's loss in the steps that follow (None without a code)."""
-        z = self.sample_z(n)
-        self.codes = self.code_of(z)
+        for Q's loss in the steps that follow (None without a code). With --clusters,
+        labels are the real batch's clusters, and the fakes are drawn for them."""
+        if self.cluster_count:
+            z = self.with_code(mg.randn(n, self.z_dim), labels)
+        else:
+            z = self.sample_z(n)
+        self.codes = self.code_of(z) if self.code_size else None
         return self.generate(z, labels)
 
     def train_step(self, real, labels, step):
         """One D step on (real, G(z)); then, every d_steps-th step, one G step (and
-        --g-steps K: K - 1 more, each on fresh z)."""
+        --g-steps K: K - 1 more, each on fresh z). With --clusters, the real images'
+        clusters take the place of the labels, which are never read."""
+        if self.cluster_count:
+            labels = self.clusters.assign(real)
         fake = self.fresh_fakes(real.shape[0], labels)
         self.step = step  # --r1 --r1-every K regularises the D steps with step % K == 0
         self.real = real  # --loss relativistic: the G step reads D on the reals too

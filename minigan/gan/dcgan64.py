@@ -91,6 +91,10 @@ class DCGAN64(DCGAN):
                    "(--data DIR), or sample from a trained one.")
     mnist_quality_report = False  # MNIST's classifier cannot judge faces or shapes
     defaults = {"batch_size": 64, "epochs": 25}
+    # Not InfoGAN's code nor --clusters: their networks are the 28x28 ones (the Q head on
+    # D's 128x7x7 features, D's cluster planes), which these 64x64 networks do not build.
+    common_options = tuple(o for o in DCGAN.common_options
+                           if o not in ("info_code", "info_weight", "clusters"))
 
     @classmethod
     def add_arguments(cls, parser):

@@ -1,6 +1,6 @@
 """The post-DCGAN training tools as options of a model: --ema, --spectral-norm, --loss
 hinge, --lr-d/--lr-g, --lr-decay, --g-steps, --top-k, --r1/--r1-every, --augment,
---info-code/--info-weight, and --recipe modern, their sum.
+--info-code/--info-weight, --clusters, and --recipe modern, their sum.
 
 A model that reads them lists `OPTIONS` in its `common_options` (DCGAN, and so
 CGAN); the programs of the others do not offer them. The tools themselves live in
@@ -45,6 +45,12 @@ the library, one idea each:
                         no label goes in. The hope: a G that must keep C kinds of image
                         apart draws fewer shapes halfway between two digits (measured:
                         no reliable gain, and worse with R1; README, seventh round)
+    --clusters K        a self-conditioned GAN (Liu et al. 2020; minigan/gan/clusters.py):
+                        K k-means clusters of the training images' pixels, fitted once
+                        at the start without labels; G gets [z | one_hot(c)] and D the
+                        image with K cluster planes, as the CGAN gets its digits, c being
+                        a real image's nearest centroid and, for a sample, drawn with
+                        each cluster's share of the training images
 """
 import argparse
 import contextlib
@@ -57,7 +63,7 @@ from .options import fraction, nonnegative_float, positive_float, positive_int, 
 
 # The dests a model lists in `common_options` to be offered these options.
 OPTIONS = ("ema", "spectral_norm", "loss", "lr_d", "lr_g", "lr_decay", "g_steps", "top_k",
-           "r1", "r1_every", "augment", "info_code", "info_weight", "recipe")
+           "r1", "r1_every", "augment", "info_code", "info_weight", "clusters", "recipe")
 
 D_LOSSES = {"bce": d_loss, "hinge": d_hinge_loss, "relativistic": d_relativistic_loss}
 G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss,
@@ -177,6 +183,12 @@ def add_arguments(parser, uses, default_lr):
                            metavar="LAMBDA",
                            help="weight of --info-code's loss in D's and G's (default 1, "
                                 "the InfoGAN paper's)")
+    if "clusters" in uses:
+        group.add_argument("--clusters", type=positive_int, default=None, metavar="K",
+                           help="self-conditioning: fit K k-means clusters to the training "
+                                "images' pixels (no labels) and condition G and D on each "
+                                "image's cluster as the CGAN is on its digit; samples draw "
+                                "clusters as often as the data has them; none given: off")
 
 
 def apply_recipe(args, given):
@@ -196,6 +208,9 @@ def unused_options(config, given):
         return "--r1-every K says how often the R1 penalty is added: add --r1 GAMMA"
     if "info_weight" in given and not config.get("info_code"):
         return "--info-weight LAMBDA weighs the code's loss: add --info-code C"
+    if config.get("clusters") and config.get("info_code"):
+        return ("--clusters K and --info-code C would both put a one-hot code after z on "
+                "G's input: choose one")
     if ("lr" in given and config.get("lr_d") is not None
             and config.get("lr_g") is not None):
         return (f"--lr would be ignored: --lr-d is {config['lr_d']} and --lr-g "

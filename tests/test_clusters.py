@@ -1,0 +1,161 @@
+"""--clusters K on the DCGAN: a self-conditioned GAN (Liu et al. 2020) on k-means clusters.
+
+The training images' pixels are clustered once (minigan/data/kmeans.py); G gets
+[z | one_hot(c)] and D the image with K one-hot cluster planes, c being a real image's
+nearest centroid, and for a sample a cluster drawn with its share of the data. No
+label is read. These tests check each part, and that a run resumes bit for bit.
+
+Runs are tiny (--train-size 256 at batch 32, 4 steps, no evaluation)."""
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan.data.kmeans import kmeans
+from minigan.gan import CGAN, DCGAN, InfoGAN
+from minigan.gan.dcgan import label_planes
+from minigan.gan.dcgan64 import DCGAN64
+from minigan.train import main
+
+from .helpers import checkpoint_weights, needs_mnist, run_program
+from .test_training_tools import SMALL, config_for, flags, images
+
+
+def clustered(k=3, *argv, seed=0, fit=True):
+    """A small DCGAN (z 8) with --clusters k, in train mode, its clusters fitted to 60 images
+    of three kinds: all -0.9, all 0, all 0.9 (k=3 finds exactly those)."""
+    mg.manual_seed(seed)
+    model = DCGAN(config_for(DCGAN, "--z-dim", "8", "--clusters", str(k), *argv))
+    if fit:
+        model.clusters.fit(three_kinds())
+    model.train()
+    return model
+
+
+def three_kinds(per_kind=20):
+    levels = np.repeat([-0.9, 0.0, 0.9], per_kind).astype(np.float32)
+    noise = np.random.default_rng(0).uniform(-0.05, 0.05, (3 * per_kind, 1, 28, 28))
+    return (levels[:, None, None, None] + noise).astype(np.float32)
+
+
+def test_clusters_are_offered_to_the_28x28_dcgan_only():
+    assert "--clusters" in flags(DCGAN)
+    for model_cls in (CGAN, InfoGAN, DCGAN64):  # labels; codes of its own; 64x64 networks
+        assert "--clusters" not in flags(model_cls)
+    assert not {"--info-code", "--info-weight"} & flags(DCGAN64)  # its D has no Q head
+
+
+def test_clusters_with_an_info_code_is_one_error_line(tmp_path, capsys):
+    argv = [*SMALL, "--out", str(tmp_path / "run"), "--clusters", "3", "--info-code", "3"]
+    assert main(DCGAN, argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --clusters K and --info-code C would both put a one-hot code "
+                   "after z on G's input: choose one"]
+
+
+def test_g_reads_z_then_the_cluster_and_d_reads_k_more_planes():
+    model = clustered(3)
+    assert model.G.net[0].in_features == 8 + 3
+    assert model.D.net[0].in_channels == 1 + 3
+    state = model.networks["clusters"].state_dict()
+    assert set(state) == {"centroids", "shares"} and state["centroids"].shape == (3, 784)
+    x = images(4)
+    clusters = mg.tensor(np.array([2, 0, 1, 2], dtype=np.int64))
+    expected = model.D(mg.cat([x, label_planes(clusters, 3, 28, 28)], 1))
+    np.testing.assert_array_equal(model.discriminate(x, clusters).numpy(), expected.numpy())
+
+
+def test_fitting_finds_the_kmeans_clusters_and_their_shares():
+    data = three_kinds()
+    model = clustered(3, fit=False)
+    assert not model.clusters.fitted
+    assignments = model.clusters.fit(data, seed=4)
+    centroids, expected = kmeans(data.reshape(60, -1), 3, seed=4)
+    np.testing.assert_array_equal(assignments, expected)
+    np.testing.assert_array_equal(model.clusters.centroids.numpy(), centroids)
+    np.testing.assert_allclose(model.clusters.shares.numpy(), [1 / 3] * 3, rtol=1e-6)
+    # assign: the nearest centroid, the k-means assignment of the same images
+    np.testing.assert_array_equal(model.clusters.assign(mg.tensor(data)).numpy(), expected)
+
+
+def test_an_unfitted_model_says_how_to_fit_it():
+    model = clustered(3, fit=False)
+    with pytest.raises(RuntimeError, match="make_dataset.. fits them"):
+        model.train_step(images(4), None, 1)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        model.sample_z(4)
+
+
+def test_samples_draw_each_cluster_with_its_share():
+    model = clustered(3)
+    model.clusters.shares.copy_(mg.tensor(np.array([0.7, 0.0, 0.3], dtype=np.float32)))
+    z = model.sample_z(4000)
+    assert z.shape == (4000, 11)
+    drawn = model.code_of(z).numpy()
+    np.testing.assert_array_equal(z.numpy()[:, 8:], np.eye(3, dtype=np.float32)[drawn])
+    counts = np.bincount(drawn, minlength=3)
+    assert counts[1] == 0  # a cluster with no image is never drawn
+    assert abs(counts[0] / 4000 - 0.7) < 0.03, counts
+
+
+def test_a_step_conditions_on_the_real_images_clusters_and_never_reads_the_labels(monkeypatch):
+    seen = []
+    real = mg.tensor(three_kinds()[::6])  # 10 images: clusters of all three kinds
+    a, b = clustered(3, "--recipe", "modern"), clustered(3, "--recipe", "modern")
+    original = DCGAN.discriminator_input
+
+    def spy(self, images, labels):
+        seen.append(labels.numpy().copy())
+        return original(self, images, labels)
+    monkeypatch.setattr(DCGAN, "discriminator_input", spy)
+    mg.manual_seed(9)
+    a.train_step(real, mg.tensor(np.zeros(10, dtype=np.int64)), 4)  # a D step with R1
+    mg.manual_seed(9)
+    b.train_step(real, mg.tensor(np.arange(10) % 3), 4)  # other labels: the same step
+    clusters = a.clusters.assign(real).numpy()
+    assert len(seen) == 2 * 3  # each step: real (with R1's gradient), fake, fake (G step)
+    for labels in seen:  # every D evaluation, real or fake, reads the reals' clusters
+        np.testing.assert_array_equal(labels, clusters)
+    for (name, p), (_, q) in zip(a.G.named_parameters(), b.G.named_parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
+    # and the fakes were drawn for them: G's input carried the same one-hot
+    z = a.with_code(mg.randn(10, 8), a.clusters.assign(real))
+    assert a.code_of(z).numpy().tolist() == clusters.tolist()
+
+
+def test_the_grids_keep_one_cluster_per_column_and_a_walk_one_per_row():
+    model = clustered(3)
+    z, labels = model.fixed_inputs(12, seed=0)
+    assert labels is None and z.shape == (12, 11)
+    np.testing.assert_array_equal(z.numpy()[:, 8:].argmax(1), np.arange(12) % 3)
+    z, _ = model.walk_inputs(np.zeros((6, 8)), np.repeat(np.arange(2), 3))
+    np.testing.assert_array_equal(z.numpy()[:, 8:].argmax(1), [0, 0, 0, 1, 1, 1])
+
+
+def test_scoring_an_image_without_clusters_uses_its_nearest_centroid():
+    model = clustered(3)
+    model.eval()
+    x = mg.tensor(three_kinds()[::7])
+    expected = model.D(mg.cat([x, label_planes(model.clusters.assign(x), 3, 28, 28)], 1))
+    np.testing.assert_array_equal(model.score(x).numpy(), expected.numpy().ravel())
+
+
+@needs_mnist
+def test_a_run_fits_its_clusters_to_its_training_images_and_resumes_bit_for_bit(tmp_path):
+    argv = ["--recipe", "modern", "--clusters", "5"]
+    straight, halves = tmp_path / "straight", tmp_path / "halves"
+    assert run_program(DCGAN, straight, *argv, options=SMALL) == 0
+    assert run_program(DCGAN, halves, *argv, "--max-steps", 2, options=SMALL) == 0
+    assert run_program(DCGAN, halves, "--resume", "--max-steps", 4) == 0
+    a, b = checkpoint_weights(straight), checkpoint_weights(halves)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    from minigan.data import MNIST
+    first = MNIST(train=True, download=False, root=None).images[:256]  # --train-size 256
+    pixels = first.reshape(256, -1).astype(np.float32) / 127.5 - 1.0  # as the loader scales
+    centroids, assignments = kmeans(pixels, 5, seed=0)
+    np.testing.assert_array_equal(a["clusters.centroids"], centroids)
+    np.testing.assert_allclose(a["clusters.shares"], np.bincount(assignments) / 256, rtol=1e-6)
+    # --generate samples with the checkpoint's clusters, fitting nothing again
+    assert run_program(DCGAN, straight, "--generate", "8") == 0
+    assert np.load(straight / "samples.npy").shape == (8, 1, 28, 28)
