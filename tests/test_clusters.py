@@ -12,7 +12,8 @@ import pytest
 import minigan as mg
 from minigan.data.kmeans import kmeans
 from minigan.gan import CGAN, DCGAN, InfoGAN
-from minigan.gan.dcgan import label_planes
+from minigan.gan.dcgan import Discriminator
+from minigan.gan.planes import label_planes, planes_conv2d, planes_conv2d_written_out
 from minigan.gan.dcgan64 import DCGAN64
 from minigan.train import main
 
@@ -60,8 +61,9 @@ def test_g_reads_z_then_the_cluster_and_d_reads_k_more_planes():
     assert set(state) == {"centroids", "shares"} and state["centroids"].shape == (3, 784)
     x = images(4)
     clusters = mg.tensor(np.array([2, 0, 1, 2], dtype=np.int64))
-    expected = model.D(mg.cat([x, label_planes(clusters, 3, 28, 28)], 1))
-    np.testing.assert_array_equal(model.discriminate(x, clusters).numpy(), expected.numpy())
+    expected = model.D(mg.cat([x, label_planes(clusters, 3, 28, 28)], 1))  # written out
+    np.testing.assert_allclose(model.discriminate(x, clusters).numpy(), expected.numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_fitting_finds_the_kmeans_clusters_and_their_shares():
@@ -101,12 +103,12 @@ def test_a_step_conditions_on_the_real_images_clusters_and_never_reads_the_label
     seen = []
     real = mg.tensor(three_kinds()[::6])  # 10 images: clusters of all three kinds
     a, b = clustered(3, "--recipe", "modern"), clustered(3, "--recipe", "modern")
-    original = DCGAN.discriminator_input
+    original = Discriminator.forward_conditioned
 
     def spy(self, images, labels):
         seen.append(labels.numpy().copy())
         return original(self, images, labels)
-    monkeypatch.setattr(DCGAN, "discriminator_input", spy)
+    monkeypatch.setattr(Discriminator, "forward_conditioned", spy)
     mg.manual_seed(9)
     a.train_step(real, mg.tensor(np.zeros(10, dtype=np.int64)), 4)  # a D step with R1
     mg.manual_seed(9)
@@ -136,7 +138,16 @@ def test_scoring_an_image_without_clusters_uses_its_nearest_centroid():
     model.eval()
     x = mg.tensor(three_kinds()[::7])
     expected = model.D(mg.cat([x, label_planes(model.clusters.assign(x), 3, 28, 28)], 1))
-    np.testing.assert_array_equal(model.score(x).numpy(), expected.numpy().ravel())
+    np.testing.assert_allclose(model.score(x).numpy(), expected.numpy().ravel(), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_with_spectral_norm_d_writes_the_planes_out_so_its_hook_runs():
+    model = clustered(3, "--spectral-norm")
+    model.eval()  # so that each forward uses the stored power-iteration vectors
+    x, clusters = images(4), mg.tensor(np.array([0, 1, 2, 1], dtype=np.int64))
+    expected = model.D(mg.cat([x, label_planes(clusters, 3, 28, 28)], 1))
+    np.testing.assert_array_equal(model.discriminate(x, clusters).numpy(), expected.numpy())
 
 
 @needs_mnist
@@ -159,3 +170,47 @@ def test_a_run_fits_its_clusters_to_its_training_images_and_resumes_bit_for_bit(
     # --generate samples with the checkpoint's clusters, fitting nothing again
     assert run_program(DCGAN, straight, "--generate", "8") == 0
     assert np.load(straight / "samples.npy").shape == (8, 1, 28, 28)
+
+
+# --- the planes trick (minigan/gan/planes.py) --------------------------------------------
+
+# (images, labels' count K, weight (C_out, C + K, kh, kw), geometry): varied shapes,
+# strides, paddings and dilations, the DCGAN discriminator's first layer among them
+PLANE_CASES = [
+    ((3, 1, 6, 6), 2, (2, 3, 4, 4), dict(stride=2, padding=1)),  # the DCGAN D's
+    ((2, 2, 5, 4), 3, (3, 5, 3, 2), dict(stride=1, padding=(1, 0))),
+    ((4, 1, 7, 5), 1, (2, 2, 3, 3), dict(stride=(2, 1), padding=2, dilation=(1, 2))),
+    ((2, 1, 4, 4), 4, (1, 5, 1, 1), dict(stride=3)),
+]
+
+
+def plane_inputs(case, seed=0):
+    from .helpers import randn
+    x_shape, k, w_shape, geometry = case
+    labels = mg.tensor(np.random.default_rng(seed).integers(0, k, x_shape[0]))
+    return (randn(*x_shape, seed=seed), labels, randn(*w_shape, seed=seed + 1),
+            randn(w_shape[0], seed=seed + 2), geometry)
+
+
+@pytest.mark.parametrize("case", PLANE_CASES, ids=range(len(PLANE_CASES)))
+def test_the_planes_trick_gives_the_written_out_convolution_and_its_gradients(backend, case):
+    x, labels, w, b, geometry = plane_inputs(case)
+    fast = planes_conv2d(x, labels, w, b, **geometry)
+    slow = planes_conv2d_written_out(x, labels, w, b, **geometry)
+    assert fast.shape == slow.shape
+    np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-12, atol=1e-12)
+    g = mg.tensor(np.random.default_rng(5).standard_normal(fast.shape))
+    grads_fast = mg.autograd.grad(fast, (x, w, b), g)
+    grads_slow = mg.autograd.grad(slow, (x, w, b), g)
+    for name, a, e in zip("xwb", grads_fast, grads_slow):
+        np.testing.assert_allclose(a.numpy(), e.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("case", PLANE_CASES, ids=range(len(PLANE_CASES)))
+def test_the_planes_trick_passes_gradcheck_and_gradgradcheck(backend, case):
+    x, labels, w, b, geometry = plane_inputs(case, seed=3)
+
+    def fn(x, w, b):
+        return planes_conv2d(x, labels, w, b, **geometry)
+    assert mg.gradcheck(fn, (x, w, b))
+    assert mg.gradgradcheck(fn, (x, w, b))  # R1's gradient of a gradient goes through it

@@ -7,7 +7,8 @@ The only change from `dcgan.py` is the conditioning:
 import minigan as mg
 import minigan.functional as F
 
-from .dcgan import DCGAN, Discriminator, Generator, label_planes
+from .dcgan import DCGAN, Discriminator, Generator
+from .planes import label_planes
 
 
 class CGAN(DCGAN):

@@ -55,7 +55,7 @@ import minigan.functional as F
 from minigan import nn, optim
 
 from .base import GANModel, init_dcgan_weights
-from .cgan import label_planes
+from .planes import label_planes
 from .dcgan import Generator
 from .losses import d_loss, mean_probability
 from .options import nonnegative_float

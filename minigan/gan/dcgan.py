@@ -25,6 +25,7 @@ from minigan import nn, optim
 from . import tools
 from .base import GANModel, init_dcgan_weights
 from .clusters import Clusters
+from .planes import label_planes, planes_conv2d
 from .losses import d_loss, g_loss_non_saturating, mean_probability, r1_penalty, top_k
 
 
@@ -81,13 +82,6 @@ def q_head(outputs, in_features=128 * 7 * 7):
     )
 
 
-def label_planes(labels, num_classes, height, width):
-    """(N,) int labels -> (N, num_classes, H, W): plane `label` all ones, the rest zeros
-    (how D reads the CGAN's labels and --clusters' clusters beside an image)."""
-    onehot = F.one_hot(labels, num_classes).float()
-    return onehot.reshape(-1, num_classes, 1, 1).expand(-1, num_classes, height, width)
-
-
 class Discriminator(nn.Module):
     """images (N, in_channels, 28, 28) -> logits (N, 1).
 
@@ -107,6 +101,20 @@ class Discriminator(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+    def forward_conditioned(self, x, labels):
+        """D(cat[x, one-hot planes of labels]) for a D built with in_channels = 1 + K, the
+        planes never built: their part of the first layer is one fixed map per label
+        (planes.py, the trick). Where a hook recomputes the first layer's weight before
+        its forward (spectral norm), the planes are written out and the layer called."""
+        first = self.net[0]
+        if first._forward_pre_hooks:
+            h = first(mg.cat([x, label_planes(labels, first.in_channels - x.shape[1],
+                                              *x.shape[2:])], 1))
+        else:
+            h = planes_conv2d(x, labels, first.weight, first.bias, first.stride,
+                              first.padding, first.dilation)
+        return self.net[1:](h)
 
     def forward_with_code(self, x):
         """(realness logits, Q's code logits), the body run once for both."""
@@ -169,14 +177,7 @@ class DCGAN(GANModel):
         return z
 
     def discriminator_input(self, images, labels):
-        """The images; with --clusters K, and K one-hot planes of their clusters (labels:
-        the clusters, as train_step passes them; None: each image's nearest centroid)."""
-        if not self.cluster_count:
-            return images
-        if labels is None:
-            labels = self.clusters.assign(images)
-        n, _, h, w = images.shape
-        return mg.cat([images, label_planes(labels, self.cluster_count, h, w)], 1)
+        return images  # (--clusters: discriminate reads them by planes.py's trick)
 
     def make_dataset(self):
         """MNIST's training images; with --clusters K, first the K clusters of the ones
@@ -197,8 +198,16 @@ class DCGAN(GANModel):
 
     def discriminate(self, images, labels=None):
         """D's logits; in train mode with --augment, of the augmented images: every
-        D evaluation of a training step, real or fake, D step or G step."""
-        return self.D(self.d_input(images, labels))
+        D evaluation of a training step, real or fake, D step or G step. With --clusters,
+        D reads the images' clusters (labels; None: their nearest centroids) as the
+        CGAN reads its digits, by the planes trick (planes.py) instead of
+        discriminator_input's written-out planes: the same numbers up to round-off."""
+        if not self.cluster_count:
+            return self.D(self.d_input(images, labels))
+        if labels is None:
+            labels = self.clusters.assign(images)
+        images = self.augmented(images)
+        return self.D.forward_conditioned(images, labels)
 
     def discriminate_with_code(self, images, labels=None):
         """--info-code: (D's logits, Q's code logits) of the same (augmented) images."""
@@ -207,9 +216,13 @@ class DCGAN(GANModel):
     def d_input(self, images, labels):
         """What D reads: the images (augmented in train mode with --augment), with the
         labels where the model is conditional (discriminator_input)."""
+        return self.discriminator_input(self.augmented(images), labels)
+
+    def augmented(self, images):
+        """The images, augmented in train mode with --augment (real and fake alike)."""
         if self.D.training and self.config.get("augment"):
             images = tools.augment_images(images, self.config["augment"])
-        return self.discriminator_input(images, labels)
+        return images
 
     def information_loss(self, code_logits):
         """--info-code: InfoGAN's categorical information loss, the cross-entropy of Q's
