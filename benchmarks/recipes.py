@@ -128,6 +128,11 @@ ROWS = [
      "--recipe modern --info-code 10 --info-weight 0.1", (0, 1)),
     ("InfoGAN (z 62, a 10-way and 2 continuous codes) at modern's rates", "mnist_infogan.py",
      "--lr 8e-4 --g-lr 3.2e-3", (0, 1, 2)),
+    # eighth round: self-conditioning on k-means clusters of the images (--clusters)
+    ("+ 10 k-means clusters, on modern", "mnist_dcgan.py", "--recipe modern --clusters 10",
+     (0, 1, 2, 3)),
+    ("+ 20 k-means clusters, on modern", "mnist_dcgan.py", "--recipe modern --clusters 20",
+     (0,)),
 ]
 
 

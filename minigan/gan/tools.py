@@ -50,7 +50,8 @@ the library, one idea each:
                         at the start without labels; G gets [z | one_hot(c)] and D the
                         image with K cluster planes, as the CGAN gets its digits, c being
                         a real image's nearest centroid and, for a sample, drawn with
-                        each cluster's share of the training images
+                        each cluster's share of the training images (measured: the
+                        best single run so far, and no reliable gain; README, eighth round)
 """
 import argparse
 import contextlib
@@ -84,7 +85,10 @@ G_LOSSES = {"bce": g_loss_non_saturating, "hinge": g_hinge_loss,
 # about 1.5x the time, the most a recipe may cost. InfoGAN's categorical code
 # (--info-code 10) on top scored 65.7 and 55.4 on seeds 0-1 against 48.7 and 51.2, and
 # 49.4 and 56.7 at --info-weight 0.1 (the seventh round); without R1 it took seed 0
-# from 75.2 to 59.0 but seed 1 from 68.2 to 68.8.
+# from 75.2 to 59.0 but seed 1 from 68.2 to 68.8. Self-conditioning on 10 k-means
+# clusters (--clusters 10, the eighth round, another machine) scored 40.3, 62.0, 24.8 and
+# 58.4 on seeds 0-3 against modern's 51.4 on seed 0 there: its best seed is the first
+# run under the goal, its mean (46.4) within modern's spread.
 RECIPES = {
     "plain": {},
     "modern": {"r1": 0.25, "r1_every": 4, "lr_d": 8e-4, "lr_g": 3.2e-3},
