@@ -124,6 +124,21 @@ def checkpoint_weights(out):
     return {f"{net}.{k}": v.numpy() for net, sd in state["networks"].items() for k, v in sd.items()}
 
 
+def resumed_in_halves(model_cls, tmp_path, argv, options):
+    """Train `argv` for 4 steps straight, and again as 2 steps then --resume to 4; assert
+    the two final checkpoints hold the same keys and bit-identical arrays. Returns
+    (the straight run's weights, the halves' run folder) for a test's own checks."""
+    straight, halves = tmp_path / "straight", tmp_path / "halves"
+    assert run_program(model_cls, straight, *argv, options=options) == 0
+    assert run_program(model_cls, halves, *argv, "--max-steps", 2, options=options) == 0
+    assert run_program(model_cls, halves, "--resume", "--max-steps", 4) == 0
+    a, b = checkpoint_weights(straight), checkpoint_weights(halves)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    return a, halves
+
+
 def initial_weights(model_cls, config):
     """The weights a run with `config` starts from: main() seeds, then builds the model."""
     mg.manual_seed(config["seed"])

@@ -17,7 +17,9 @@ from minigan.gan.planes import label_planes, planes_conv2d, planes_conv2d_writte
 from minigan.gan.dcgan64 import DCGAN64
 from minigan.train import main
 
-from .helpers import checkpoint_weights, needs_mnist, run_program
+from minigan.data.loader import images_to_float
+
+from .helpers import needs_mnist, resumed_in_halves, run_program
 from .test_training_tools import SMALL, config_for, flags, images
 
 
@@ -153,17 +155,11 @@ def test_with_spectral_norm_d_writes_the_planes_out_so_its_hook_runs():
 @needs_mnist
 def test_a_run_fits_its_clusters_to_its_training_images_and_resumes_bit_for_bit(tmp_path):
     argv = ["--recipe", "modern", "--clusters", "5"]
-    straight, halves = tmp_path / "straight", tmp_path / "halves"
-    assert run_program(DCGAN, straight, *argv, options=SMALL) == 0
-    assert run_program(DCGAN, halves, *argv, "--max-steps", 2, options=SMALL) == 0
-    assert run_program(DCGAN, halves, "--resume", "--max-steps", 4) == 0
-    a, b = checkpoint_weights(straight), checkpoint_weights(halves)
-    assert a.keys() == b.keys()
-    for k in a:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    a, _ = resumed_in_halves(DCGAN, tmp_path, argv, SMALL)
+    straight = tmp_path / "straight"
     from minigan.data import MNIST
     first = MNIST(train=True, download=False, root=None).images[:256]  # --train-size 256
-    pixels = first.reshape(256, -1).astype(np.float32) / 127.5 - 1.0  # as the loader scales
+    pixels = images_to_float(first.reshape(256, -1))  # as the loader scales them
     centroids, assignments = kmeans(pixels, 5, seed=0)
     np.testing.assert_array_equal(a["clusters.centroids"], centroids)
     np.testing.assert_allclose(a["clusters.shares"], np.bincount(assignments) / 256, rtol=1e-6)

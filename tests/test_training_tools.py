@@ -17,7 +17,7 @@ from minigan.gan.losses import (d_hinge_loss, d_loss, d_relativistic_loss, g_hin
                                 g_loss_non_saturating, g_relativistic_loss, r1_penalty, top_k)
 from minigan.train import build_parser, load_checkpoint, main, read_steplog
 
-from .helpers import checkpoint_weights, needs_mnist, run_program
+from .helpers import checkpoint_weights, needs_mnist, resumed_in_halves, run_program
 
 SMALL = ["--train-size", "256", "--batch-size", "32", "--max-steps", "4", "--no-eval",
          "--sample-every", "0"]
@@ -505,17 +505,10 @@ def test_augment_draws_fresh_parameters_on_every_call():
                                                      "relativistic", "--top-k", "0.5"])],
                          ids=["dcgan-every", "dcgan-modern", "cgan-every", "cgan-relativistic"])
 def test_a_run_with_the_tools_resumes_bit_for_bit(tmp_path, model_cls, argv):
-    straight, halves = tmp_path / "straight", tmp_path / "halves"
-    assert run_program(model_cls, straight, *argv, options=SMALL) == 0
-    assert run_program(model_cls, halves, *argv, "--max-steps", 2, options=SMALL) == 0
-    assert run_program(model_cls, halves, "--resume", "--max-steps", 4) == 0
-    a, b = checkpoint_weights(straight), checkpoint_weights(halves)
-    assert a.keys() == b.keys()
+    a, halves = resumed_in_halves(model_cls, tmp_path, argv, SMALL)
     if argv is EVERY_OPTION:
         assert any(k.startswith("G_ema.") for k in a)
         assert not any("running_mean" in k for k in a if k.startswith("D."))  # SN: no BN
-    for k in a:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     log = read_steplog(halves / "log.jsonl")
     assert [r["step"] for r in log if "loss_d" in r] == [1, 2, 3, 4]
 

@@ -17,7 +17,7 @@ class CGAN(DCGAN):
     # Every post-DCGAN tool but InfoGAN's code and --clusters: the labels already tell G
     # which digit to draw, and D which one to expect; an invented category would compete.
     common_options = tuple(o for o in DCGAN.common_options
-                           if o not in ("info_code", "info_weight", "clusters"))
+                           if o not in DCGAN.latent_code_options)
 
     def make_networks(self):
         return (Generator(self.z_dim + self.num_classes),

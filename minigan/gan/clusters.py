@@ -37,10 +37,18 @@ class Clusters(nn.Module):
         self.k = int(k)
         self.register_buffer("centroids", mg.zeros(self.k, features))
         self.register_buffer("shares", mg.zeros(self.k))
+        self._seen_fitted = False  # once seen, not asked again: a .item() is a device sync
 
     @property
     def fitted(self):
         return float(self.shares.sum().item()) > 0
+
+    def _require_fitted(self):
+        if not self._seen_fitted:
+            if not self.fitted:
+                raise RuntimeError("--clusters: the clusters are not fitted yet; "
+                                   "model.make_dataset() fits them to the training images")
+            self._seen_fitted = True
 
     def fit(self, images, seed=0):
         """k-means of images (N, C, H, W) or (N, H, W) as float NumPy arrays scaled as the
@@ -62,9 +70,7 @@ class Clusters(nn.Module):
         """The nearest centroid of each image (N,) int64 Tensor: argmin over j of
         ||x - c_j||^2 = ||x||^2 - 2 x.c_j + ||c_j||^2, whose ||x||^2 is the same for
         every j, so argmax of 2 x.c_j - ||c_j||^2 (one matrix product)."""
-        if not self.fitted:
-            raise RuntimeError("--clusters: the clusters are not fitted yet; "
-                               "model.make_dataset() fits them to the training images")
+        self._require_fitted()  # once per run, not once per step
         with mg.no_grad():
             x = images.reshape(images.shape[0], -1)
             c = self.centroids
@@ -73,9 +79,7 @@ class Clusters(nn.Module):
     def sample(self, n):
         """n clusters (n,) int64 Tensor, each drawn with its share of the training images
         (by inverting the shares' cumulative sum at n uniform numbers of mg.rand)."""
-        if not self.fitted:
-            raise RuntimeError("--clusters: the clusters are not fitted yet; "
-                               "model.make_dataset() fits them to the training images")
+        self._require_fitted()
         cumulative = np.cumsum(self.shares.numpy().astype(np.float64))
         u = mg.rand(n).numpy() * cumulative[-1]
         drawn = np.minimum(np.searchsorted(cumulative, u, side="right"), self.k - 1)

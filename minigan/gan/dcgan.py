@@ -22,6 +22,8 @@ import minigan as mg
 import minigan.functional as F
 from minigan import nn, optim
 
+from minigan.data.loader import images_to_float
+
 from . import tools
 from .base import GANModel, init_dcgan_weights
 from .clusters import Clusters
@@ -131,6 +133,9 @@ class DCGAN(GANModel):
 
     name = "dcgan"
     common_options = GANModel.common_options + tools.OPTIONS
+    # The tools that put a one-hot code after z and build networks for it (D's Q head, D's
+    # cluster planes): the 28x28 unconditional DCGAN's own (CGAN and DCGAN64 drop them).
+    latent_code_options = ("info_code", "info_weight", "clusters")
     progress_keys = GANModel.progress_keys + ("loss_info", "acc_code")  # --info-code's
     # --lr sets both; --lr-d / --lr-g, when given, set one each (config.set_learning_rates).
     learning_rates = {"lr": None, "lr_d": ("D",), "lr_g": ("G",)}
@@ -177,7 +182,7 @@ class DCGAN(GANModel):
         return z
 
     def discriminator_input(self, images, labels):
-        return images  # (--clusters: discriminate reads them by planes.py's trick)
+        return images
 
     def make_dataset(self):
         """MNIST's training images; with --clusters K, first the K clusters of the ones
@@ -185,8 +190,7 @@ class DCGAN(GANModel):
         dataset = super().make_dataset()
         if self.cluster_count:
             images = dataset.arrays()[0][:self.config.get("train_size") or None]
-            self.clusters.fit(images.astype(np.float32) / 127.5 - 1.0,
-                              seed=self.config.get("seed", 0))
+            self.clusters.fit(images_to_float(images), seed=self.config.get("seed", 0))
         return dataset
 
     def generate(self, z, labels=None):

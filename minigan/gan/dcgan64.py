@@ -94,7 +94,7 @@ class DCGAN64(DCGAN):
     # Not InfoGAN's code nor --clusters: their networks are the 28x28 ones (the Q head on
     # D's 128x7x7 features, D's cluster planes), which these 64x64 networks do not build.
     common_options = tuple(o for o in DCGAN.common_options
-                           if o not in ("info_code", "info_weight", "clusters"))
+                           if o not in DCGAN.latent_code_options)
 
     @classmethod
     def add_arguments(cls, parser):
