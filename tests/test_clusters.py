@@ -210,3 +210,59 @@ def test_the_planes_trick_passes_gradcheck_and_gradgradcheck(backend, case):
         return planes_conv2d(x, labels, w, b, **geometry)
     assert mg.gradcheck(fn, (x, w, b))
     assert mg.gradgradcheck(fn, (x, w, b))  # R1's gradient of a gradient goes through it
+
+
+# --- --fine-clusters M: the K clusters by spectral clustering of M small ones ------------
+
+def test_fine_clusters_are_offered_with_clusters_only():
+    assert "--fine-clusters" in flags(DCGAN)
+    for model_cls in (CGAN, InfoGAN, DCGAN64):
+        assert "--fine-clusters" not in flags(model_cls)
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["--fine-clusters", "6"], "--fine-clusters M says how --clusters K are found: add "
+                               "--clusters K"),
+    (["--clusters", "3", "--fine-clusters", "3"], "--fine-clusters 3: expected more small "
+                                                  "clusters than --clusters (3)")])
+def test_fine_clusters_without_fewer_clusters_is_one_error_line(tmp_path, capsys, argv, line):
+    assert main(DCGAN, [*SMALL, "--out", str(tmp_path / "run"), *argv]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {line}"]
+
+
+def test_fitting_fine_clusters_groups_them_by_spectral_clustering():
+    from minigan.data.spectral import spectral_kmeans
+    data = three_kinds()
+    model = clustered(3, "--fine-clusters", "6", fit=False)
+    state = model.clusters.state_dict()
+    assert set(state) == {"centroids", "groups", "shares"}
+    assert state["centroids"].shape == (6, 784) and state["groups"].shape == (6,)
+    assignments = model.clusters.fit(data, seed=2)
+    centroids, groups, expected = spectral_kmeans(data.reshape(60, -1), 3, fine=6, seed=2)
+    np.testing.assert_array_equal(assignments, expected)
+    np.testing.assert_array_equal(model.clusters.centroids.numpy(), centroids)
+    np.testing.assert_array_equal(model.clusters.groups.numpy(), groups)
+    np.testing.assert_array_equal(np.sort(np.bincount(assignments)), [20, 20, 20])
+    # an image's cluster: the group of its nearest small centroid, as the fit found
+    np.testing.assert_array_equal(model.clusters.assign(mg.tensor(data)).numpy(), expected)
+    assert model.G.net[0].in_features == 8 + 3 and model.D.net[0].in_channels == 1 + 3
+
+
+def test_the_fit_reads_at_most_fit_images_and_assigns_the_rest(monkeypatch):
+    from minigan.gan import clusters
+    monkeypatch.setattr(clusters, "FIT_IMAGES", 30)
+    data = three_kinds()[np.random.default_rng(1).permutation(60)]
+    model = clustered(3, "--fine-clusters", "6", fit=False)
+    assignments = model.clusters.fit(data, seed=0)
+    assert len(assignments) == 60  # all of them, 30 by the fit and 30 by their centroid
+    kinds = np.round(data.reshape(60, -1).mean(1) / 0.9).astype(int)
+    assert len(set(zip(assignments.tolist(), kinds.tolist()))) == 3
+
+
+@needs_mnist
+def test_a_run_with_fine_clusters_resumes_bit_for_bit(tmp_path):
+    a, halves = resumed_in_halves(DCGAN, tmp_path, ["--clusters", "3", "--fine-clusters", "12"],
+                                  SMALL)
+    assert a["clusters.centroids"].shape == (12, 784)
+    assert set(a["clusters.groups"].tolist()) == {0, 1, 2}
+    assert run_program(DCGAN, halves, "--generate", "8") == 0

@@ -135,7 +135,7 @@ class DCGAN(GANModel):
     common_options = GANModel.common_options + tools.OPTIONS
     # The tools that put a one-hot code after z and build networks for it (D's Q head, D's
     # cluster planes): the 28x28 unconditional DCGAN's own (CGAN and DCGAN64 drop them).
-    latent_code_options = ("info_code", "info_weight", "clusters")
+    latent_code_options = ("info_code", "info_weight", "clusters", "fine_clusters")
     progress_keys = GANModel.progress_keys + ("loss_info", "acc_code")  # --info-code's
     # --lr sets both; --lr-d / --lr-g, when given, set one each (config.set_learning_rates).
     learning_rates = {"lr": None, "lr_d": ("D",), "lr_g": ("G",)}
@@ -168,7 +168,8 @@ class DCGAN(GANModel):
             tools.spectral_norm_layers(self.D)  # after the init: it normalises those weights
         self.networks = {"G": self.G, "D": self.D}
         if self.cluster_count:  # a network of buffers only, so checkpoints keep them
-            self.clusters = self.networks["clusters"] = Clusters(self.cluster_count)
+            self.clusters = self.networks["clusters"] = Clusters(
+                self.cluster_count, fine=config.get("fine_clusters"))
         self.G_ema = tools.ema_generator(self.G, config)  # None without --ema
         if self.G_ema is not None:
             self.networks["G_ema"] = self.G_ema
