@@ -197,7 +197,8 @@ def test_recipes_only_picks_the_rows_by_the_first_word_of_their_name(monkeypatch
     lines = capsys.readouterr().out.splitlines()
     assert lines == [recipes.command("mnist_dcgan.py", options, seed,
                                      f"R/{recipes.run_name('mnist_dcgan.py', options, seed)}")
-                     for options in ("", "--recipe modern") for seed in (0, 1, 2)]
+                     for options, seeds in (("", (0, 1, 2)), ("--recipe modern", (0, 1, 2, 3)))
+                     for seed in seeds]
     with pytest.raises(SystemExit) as stop:
         recipes.main(["--commands", "--only", "nothing"])
     assert stop.value.code == 2 and "no row's name starts with" in capsys.readouterr().err
@@ -287,3 +288,14 @@ def test_sample_selection_asks_for_a_run(monkeypatch, capsys):
         selection.main([])
     assert stop.value.code == 2 and "give --rejection RUN or --truncation RUN" in \
         capsys.readouterr().err
+
+
+@needs_mnist
+def test_clusters_scores_both_ways_of_clustering(monkeypatch, capsys):
+    clusters = load("clusters", monkeypatch)
+    assert clusters.main(["--images", "400", "--k", "3", "--fine", "20", "--seeds", "0,1"]) == 0
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [r[0] for r in rows] == ["| 0", "| 1"]
+    for row in rows:  # purities in (0, 1]: at least a third of 3 clusters' best digits
+        assert all(0.1 < float(row[i]) <= 1.0 for i in (1, 3))
+    assert clusters.purity(np.array([0, 0, 1, 1]), np.array([5, 5, 5, 7])) == 0.75

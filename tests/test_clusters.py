@@ -52,7 +52,8 @@ def test_clusters_with_an_info_code_is_one_error_line(tmp_path, capsys):
     assert main(DCGAN, argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: --clusters K and --info-code C would both put a one-hot code "
-                   "after z on G's input: choose one"]
+                   "after z on G's input: choose one (--clusters 0 turns off --recipe "
+                   "modern's)"]
 
 
 def test_g_reads_z_then_the_cluster_and_d_reads_k_more_planes():
@@ -104,7 +105,8 @@ def test_samples_draw_each_cluster_with_its_share():
 def test_a_step_conditions_on_the_real_images_clusters_and_never_reads_the_labels(monkeypatch):
     seen = []
     real = mg.tensor(three_kinds()[::6])  # 10 images: clusters of all three kinds
-    a, b = clustered(3, "--recipe", "modern"), clustered(3, "--recipe", "modern")
+    modern = ("--recipe", "modern", "--fine-clusters", "0")  # k-means of the 60 images
+    a, b = clustered(3, *modern), clustered(3, *modern)
     original = Discriminator.forward_conditioned
 
     def spy(self, images, labels):
@@ -154,7 +156,7 @@ def test_with_spectral_norm_d_writes_the_planes_out_so_its_hook_runs():
 
 @needs_mnist
 def test_a_run_fits_its_clusters_to_its_training_images_and_resumes_bit_for_bit(tmp_path):
-    argv = ["--recipe", "modern", "--clusters", "5"]
+    argv = ["--recipe", "modern", "--clusters", "5", "--fine-clusters", "0"]  # k-means
     a, _ = resumed_in_halves(DCGAN, tmp_path, argv, SMALL)
     straight = tmp_path / "straight"
     from minigan.data import MNIST

@@ -154,7 +154,7 @@ def test_q_learns_to_read_the_code_back():
 
 @needs_mnist
 def test_a_run_with_a_code_resumes_bit_for_bit_and_logs_q(tmp_path):
-    argv = ["--recipe", "modern", "--info-code", "10", "--info-weight", "0.5", "--g-steps", "2"]
+    argv = ["--recipe", "modern", "--clusters", "0", "--info-code", "10", "--info-weight", "0.5", "--g-steps", "2"]
     a, halves = resumed_in_halves(DCGAN, tmp_path, argv, SMALL)
     assert any(k.startswith("D.q.") for k in a)
     log = [r for r in read_steplog(halves / "log.jsonl") if "loss_d" in r]

@@ -82,7 +82,8 @@ def test_help_writes_out_the_modern_recipe(capsys, monkeypatch):
         main(DCGAN, ["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "modern = " + tools.describe_recipe("modern") in text
-    assert tools.describe_recipe("modern") == "--r1 0.25 --r1-every 4 --lr-d 0.0008 --lr-g 0.0032"
+    assert tools.describe_recipe("modern") == ("--r1 0.25 --r1-every 4 --lr-d 0.0008 --lr-g 0.0032 "
+                                               "--clusters 10 --fine-clusters 200")
 
 
 # --- the recipe ------------------------------------------------------------------------

@@ -80,8 +80,9 @@ class Clusters(nn.Module):
                              f"pixels, got {points.shape[1]}")
         needed = self.fine or self.k
         if len(points) < needed:
-            raise ValueError(f"--clusters {self.k}: needs at least {needed} training "
-                             f"images, got {len(points)}")
+            option = f"--fine-clusters {self.fine}" if self.fine else f"--clusters {self.k}"
+            raise ValueError(f"{option}: needs at least {needed} training images, got "
+                             f"{len(points)}")
         if self.fine:
             centroids, groups, _ = spectral_kmeans(points[:FIT_IMAGES], self.k,
                                                    fine=self.fine, seed=seed)
