@@ -7,11 +7,11 @@ k-means clusters; groups (fine,) int64, the group (0..k-1) each small cluster jo
 assignments (N,) int64, each point's group: groups[its nearest centroid].
 
 k-means (kmeans.py) cuts space into k convex cells around k means. On MNIST's
-pixels that cuts across digits: a slanted 1 is nearer the mean of the 7s than the
-mean of the upright 1s, and with k = 10 the digit most common in each cluster covers
-only about 60% of its images. Digits are not round blobs but long, curved sheets
-of images that shade into one another by small changes of stroke; what holds a
-digit together is that each of its images has near neighbours of the same digit.
+pixels that cuts across digits: with k = 10 the digit most common in each cluster
+covers only about 60% of its images. A digit's images are not a round blob around
+one mean but a curved sheet of images that shade into one another by small changes
+of stroke; what holds a digit together is that each of its images has near
+neighbours of the same digit.
 Spectral clustering groups points by that: points joined by chains of near
 neighbours go together, however far apart the chain's ends are.
 
@@ -29,8 +29,8 @@ On N points it would need an N x N graph. The approximation here (KASP, Yan, Hua
   4. k-means of those k-dimensional rows into k groups (the best of a few starts).
 
 On MNIST's first 20,000 training images (fine = 200, neighbours = 10) the most
-common digit of each of the 10 groups covers about 79% of the images (k-means
-alone: 61%), in about 10 s on two cores (`python benchmarks/clusters.py`).
+common digit of each of the 10 groups covers 78-79% of the images (k-means
+alone: 57-61%), in 13-15 s on two cores (`python benchmarks/clusters.py`, seeds 0-3).
 """
 import numpy as np
 
