@@ -59,6 +59,24 @@ def _batch_first(x):
     return x.transpose(3, 0, 1, 2)
 
 
+def _window_span(offset, grid, size, stride, padding, dilation):
+    """Along one axis, which window positions put kernel offset `offset` on a real
+    pixel rather than on the padding: the positions h in [first, stop) have their
+    pixel s*h + d*offset - p inside [0, size); `pixel` is the first one's.
+    Returns (first, stop, pixel), first == stop when every position is padding."""
+    start = dilation * offset - padding  # the pixel of window position 0 (maybe < 0)
+    first = max(0, -(start // stride))  # the first h with start + s*h >= 0
+    stop = max(first, min(grid, (size - 1 - start) // stride + 1))
+    return first, stop, start + stride * first
+
+
+def _spans(kernel_size, grid_size, image_size, stride, padding, dilation):
+    """_window_span for every kernel offset along H and along W."""
+    return [[_window_span(k, *geometry) for k in range(kernel)]
+            for kernel, geometry in zip(kernel_size, zip(grid_size, image_size, stride,
+                                                         padding, dilation))]
+
+
 def _im2col(x, kernel_size, grid_size, stride, padding, dilation):
     """Every kernel window of x, one per column.
 
@@ -66,27 +84,39 @@ def _im2col(x, kernel_size, grid_size, stride, padding, dilation):
         cols[(c, i, j), (h, w, n)] = x_pad[c, s*h + d*i, s*w + d*j, n]
     where x_pad is x with `padding` zeros around H and W, and (Ho, Wo) = grid_size
     is the number of window positions along H and W.
+
+    The padded image is never built: for each kernel offset (i, j), the window
+    positions that land on real pixels get one strided copy of x, and the few that
+    land on the padding (a border of rows and columns of that offset's grid) are
+    set to zero. So x is read once per offset and cols written once, with no
+    padded copy of x in between.
     """
     xp = _xp(x)
-    (kh, kw), (ho, wo), (sh, sw), (ph, pw), (dh, dw) = (
-        kernel_size, grid_size, stride, padding, dilation)
+    (kh, kw), (ho, wo), (sh, sw) = kernel_size, grid_size, stride
     c, h, w, n = x.shape
-    source = x
-    if ph or pw:
-        x = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
-    elif not x.flags.c_contiguous:  # so that the copy below moves runs of N numbers
-        x = xp.empty(x.shape, dtype=x.dtype)
-    # A strided view, no copy: windows[c, i, j, h, w, n] = x[c, s*h + d*i, s*w + d*j, n].
-    step_c, step_h, step_w, step_n = x.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        x, shape=(c, kh, kw, ho, wo, n),
-        strides=(step_c, dh * step_h, dw * step_w, sh * step_h, sw * step_w, step_n))
+    rows, columns = _spans(kernel_size, grid_size, (h, w), stride, padding, dilation)
     cols = xp.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
 
-    def copy_channels(start, stop):  # channels [start, stop): padding, then windows
-        if x is not source:
-            x[start:stop, ph:ph + h, pw:pw + w, :] = source[start:stop]
-        cols[start:stop] = windows[start:stop]  # the one copy
+    def copy_channels(start, stop):  # channels [start, stop), every offset in order
+        source = x[start:stop]
+        if not source.flags.c_contiguous:  # so that each copy moves runs of N numbers
+            source = xp.ascontiguousarray(source)
+        for i, (h0, h1, r) in enumerate(rows):
+            for j, (w0, w1, q) in enumerate(columns):
+                out = cols[start:stop, i, j]  # (C, Ho, Wo, N)
+                if h0 == h1 or w0 == w1:  # this offset only ever sees padding
+                    out[...] = 0
+                    continue
+                out[:, h0:h1, w0:w1] = source[:, r:r + sh * (h1 - h0 - 1) + 1:sh,
+                                              q:q + sw * (w1 - w0 - 1) + 1:sw]
+                if h0 > 0:  # the positions on the padding around the image
+                    out[:, :h0] = 0
+                if h1 < ho:
+                    out[:, h1:] = 0
+                if w0 > 0:
+                    out[:, h0:h1, :w0] = 0
+                if w1 < wo:
+                    out[:, h0:h1, w1:] = 0
 
     _threads.split(copy_channels, c, cols)
     return cols.reshape(c * kh * kw, ho * wo * n)
@@ -95,27 +125,62 @@ def _im2col(x, kernel_size, grid_size, stride, padding, dilation):
 def _col2im(cols, image_size, kernel_size, stride, padding, dilation):
     """The adjoint of `_im2col`: add every column entry back onto its pixel.
 
-    cols: (C, kh, kw, Ho, Wo, N).  Returns (C, H, W, N)
+    cols: (C, kh, kw, Ho, Wo, N).  Returns (C, H, W, N), C-contiguous,
     with (H, W) = image_size, summing the kh*kw windows that overlap each pixel:
         x_pad[c, s*h + d*i, s*w + d*j, n] += cols[c, i, j, h, w, n]
-    then cutting the padding off. A loop over the kh*kw kernel offsets, each a
-    strided slice `+=` (no scatter-add: the windows of one offset never overlap).
+    with the entries that fall on the padding dropped. A loop over the kernel
+    offsets, each a strided slice `+=` (no scatter-add: the windows of one offset
+    never overlap).
+
+    The trick: with stride s, kernel offset i only reaches the image rows r with
+    r = d*i - p (mod s), one of s "phases" of the rows (likewise the columns). Most
+    offsets of a phase reach every row of it (for the GANs' 4x4 stride-2 layers two
+    of each phase's four do), and such an offset is copied into its phase instead
+    of added onto zeros; the rest are added on. So the image is never zero-filled
+    first (only a phase that no offset covers whole), no padded image is made and
+    cut, and the result is contiguous for the ops after it. Each pixel's sum starts
+    with a covering offset, then adds the others in order.
     """
     xp = _xp(cols)
-    (h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (
-        image_size, kernel_size, stride, padding, dilation)
-    c, _, _, ho, wo, n = cols.shape
-    image = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+    (h, w), (sh, sw) = image_size, stride
+    c, kh, kw, ho, wo, n = cols.shape
+    rows, columns = _spans(kernel_size, (ho, wo), image_size, stride, padding, dilation)
+    image = xp.empty((c, h, w, n), dtype=cols.dtype)
+    phases = {(a, b): [] for a in range(min(sh, h)) for b in range(min(sw, w))}
+    for i, (h0, h1, r) in enumerate(rows):
+        for j, (w0, w1, q) in enumerate(columns):
+            if h0 < h1 and w0 < w1:
+                phases[r % sh, q % sw].append((i, j))
 
-    def add_channels(start, stop):  # channels [start, stop), every offset in order
-        for i in range(kh):
-            for j in range(kw):
-                pixels = image[start:stop, dh * i:dh * i + sh * (ho - 1) + 1:sh,
-                               dw * j:dw * j + sw * (wo - 1) + 1:sw, :]
-                pixels += cols[start:stop, i, j]
+    def covers(i, j, a, b):  # offset (i, j) reaches every pixel of phase (a, b)
+        (h0, h1, r), (w0, w1, q) = rows[i], columns[j]
+        return r == a and q == b and h1 - h0 == len(range(a, h, sh)) \
+            and w1 - w0 == len(range(b, w, sw))
+
+    plan = []  # (phase, the offset copied first or None, the offsets added after)
+    for (a, b), offsets in phases.items():
+        first = next((o for o in offsets if covers(*o, a, b)), None)
+        plan.append(((a, b), first, [o for o in offsets if o != first]))
+
+    def pixels(start, stop, i, j):  # the image pixels offset (i, j) reaches, and its entries
+        (h0, h1, r), (w0, w1, q) = rows[i], columns[j]
+        return (image[start:stop, r:r + sh * (h1 - h0 - 1) + 1:sh,
+                      q:q + sw * (w1 - w0 - 1) + 1:sw],
+                cols[start:stop, i, j, h0:h1, w0:w1])
+
+    def add_channels(start, stop):  # channels [start, stop), every phase in turn
+        for (a, b), first, rest in plan:
+            if first is None:
+                image[start:stop, a::sh, b::sw] = 0
+            else:
+                target, entries = pixels(start, stop, *first)
+                target[...] = entries
+            for i, j in rest:
+                target, entries = pixels(start, stop, i, j)
+                target += entries
 
     _threads.split(add_channels, c, cols)
-    return image[:, ph:ph + h, pw:pw + w, :]
+    return image
 
 
 # --- the three Functions -------------------------------------------------------------
