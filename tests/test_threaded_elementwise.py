@@ -121,11 +121,14 @@ def test_threaded_activation_forward_and_backward_are_bit_identical(
         assert (cut > 0) == cut_expected(shape)
 
 
+@pytest.mark.parametrize("count", [1, 2])
 @pytest.mark.parametrize("a", [0.2, 0.01, 1.5, -0.3, 0.0])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_threaded_leaky_relu_backward_is_g_times_the_slope_array_bit_for_bit(threads, a, dtype):
-    """g * slope, slope = (x > 0) * (1 - a) + a as an array, bit for bit."""
-    threads(2)
+def test_threaded_leaky_relu_backward_is_g_times_the_slope_array_bit_for_bit(
+        threads, a, dtype, count):
+    """g * slope, slope = (x > 0) * (1 - a) + a as an array, bit for bit, though the
+    slope is built in the gradient's memory and multiplied there (one thread too)."""
+    threads(count)
     leaf, x = leaf_and_input(ABOVE, dtype, "batch_last")
     g = upstream(ABOVE, dtype)
     F.leaky_relu(x, a).backward(g)
