@@ -23,12 +23,34 @@ class Matmul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if _in_transposed_memory(ctx.inputs[0].data) and ctx.inputs[1].ndim == 2:
+            return _backward_in_transposed_memory(ctx, g)  # the trick, below
         # BEGIN TASK 2.1
         a, b = ctx.inputs
         ga = sum_to(matmul(g, transpose(b, -1, -2)), a.shape) if ctx.needs_input_grad[0] else None
         gb = sum_to(matmul(transpose(a, -1, -2), g), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
         # END TASK 2.1
+
+
+def _in_transposed_memory(a):
+    """Whether a is a matrix laid out as its transpose's C order (a.T C-contiguous):
+    D's last linear layer reads so the flattened batch-last output of a convolution."""
+    return a.ndim == 2 and not a.flags.c_contiguous and a.T.flags.c_contiguous
+
+
+def _backward_in_transposed_memory(ctx, g):
+    """Matmul's backward, the same two products, for a matrix `a` in transposed memory.
+
+    The trick: dL/da = g @ b^T is computed as (b @ g^T)^T, whose result lies in a's
+    own memory order. For D's last linear layer, a is the flattened batch-last output
+    of a convolution, so the gradient reaches that convolution's backward through the
+    Flatten without a copy into batch-last order (shape.py's LayoutLike: 0.7 ms at
+    (128, 6272), three times a DCGAN step)."""
+    a, b = ctx.inputs
+    ga = transpose(matmul(b, transpose(g, 0, 1)), 0, 1) if ctx.needs_input_grad[0] else None
+    gb = matmul(transpose(a, 0, 1), g) if ctx.needs_input_grad[1] else None
+    return ga, gb
 
 
 def matmul(a, b):
