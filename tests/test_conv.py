@@ -348,14 +348,20 @@ def test_mixed_dtypes_are_refused(backend):
 
 def test_conv2d_keeps_no_windows_for_backward_and_a_retained_second_backward_agrees(
         backend):
-    """Conv2d keeps only its inputs for backward, as PyTorch does: no array on its
-    context at all (im2col(x) would be 2.25x x here), so backward windows x again; a
-    second backward through a retained graph gives the same numbers."""
-    x = mg.randn(3, 2, 6, 6, requires_grad=True)
+    """Conv2d keeps its inputs for backward, as PyTorch does, and no windows
+    (im2col(x) would be 2.25x x here), so backward windows x again; a second backward
+    through a retained graph gives the same numbers. The one array it may keep: an
+    input in (N, C, H, W) memory (a batch of images) is copied into batch-last order
+    once, for both the forward's windows and backward's, and that copy is kept."""
+    x_memory = mg.randn(2, 6, 6, 3, requires_grad=True)  # batch-last, as a conv's output
     w = mg.randn(4, 2, 3, 3, requires_grad=True)
+    assert arrays_kept(F.conv2d(x_memory.permute(3, 0, 1, 2), w, stride=2, padding=1)._ctx) == {}
+    x = mg.randn(3, 2, 6, 6, requires_grad=True)
     y = F.conv2d(x, w, stride=2, padding=1)
     ctx = y._ctx
-    assert arrays_kept(ctx) == {}
+    assert arrays_kept(ctx) == {"x_batch_last": (2, 6, 6, 3)}
+    np.testing.assert_array_equal(mg.to_numpy(ctx.x_batch_last), x.numpy().transpose(1, 2, 3, 0))
+    assert not arrays_kept(F.conv2d(x, w.detach(), stride=2)._ctx)  # no weight gradient
     # retain_graph where backward has it (else every graph is retained)
     retain = ({"retain_graph": True}
               if "retain_graph" in inspect.signature(mg.Tensor.backward).parameters else {})

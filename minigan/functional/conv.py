@@ -208,7 +208,12 @@ class Conv2d(Function):
         n, _, h, wd = x.shape
         ho, wo = conv_output_size((h, wd), (kh, kw), stride, padding, dilation)
         if cols is None:
-            cols = _im2col(_batch_last(x), (kh, kw), (ho, wo), stride, padding, dilation)
+            source = _batch_last(x)
+            if not source.flags.c_contiguous and ctx.needs_input_grad[1]:
+                # x in (N, C, H, W) memory (a batch of images, a cat of label planes):
+                # copied into batch-last order once, windowed here and again by backward
+                source = ctx.x_batch_last = _batch_last_copy(x)
+            cols = _im2col(source, (kh, kw), (ho, wo), stride, padding, dilation)
         y = _xp(w).matmul(w.reshape(c_out, c * kh * kw), cols)  # (C_out, Ho*Wo*N)
         return _batch_first(y.reshape(c_out, ho, wo, n))  # cols is not kept (docstring)
 
@@ -218,7 +223,9 @@ class Conv2d(Function):
         g = _batch_last_memory(g)  # one copy here, not one in each product below
         gx = _transpose_fitting(g, w, x.shape, **ctx.geometry) \
             if ctx.needs_input_grad[0] else None
-        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:], **ctx.geometry) \
+        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:],
+                                    x_batch_last=getattr(ctx, "x_batch_last", None),
+                                    **ctx.geometry) \
             if ctx.needs_input_grad[1] else None  # windows x again (forward kept no cols)
         return gx, gw
 
@@ -271,16 +278,19 @@ class Conv2dWeightGrad(Function):
     It is linear in x and in gy, so with g = dL/d(gw):
     dL/dx  = conv_transpose2d(gy, g)  (output_padding chosen to give x's shape)
     dL/dgy = conv2d(x, g)
-    cols: im2col(x), when the caller has it already.
+    cols: im2col(x), when the caller has it already; x_batch_last: x's numbers in
+    batch-last memory, when the caller has them (Conv2d's forward copied them).
     """
 
     @staticmethod
-    def forward(ctx, x, gy, kernel_size, stride, padding, dilation, cols=None):
+    def forward(ctx, x, gy, kernel_size, stride, padding, dilation, cols=None,
+                x_batch_last=None):
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
         c = x.shape[1]
         n, c_out, ho, wo = gy.shape
         if cols is None:
-            cols = _im2col(_batch_last(x), kernel_size, (ho, wo), stride, padding, dilation)
+            source = _batch_last(x) if x_batch_last is None else x_batch_last
+            cols = _im2col(source, kernel_size, (ho, wo), stride, padding, dilation)
         gy_matrix = _batch_last(gy).reshape(c_out, ho * wo * n)  # a copy unless batch-last
         # A GEMM with a long inner dimension: OpenBLAS's threads share its output's rows,
         # so the longer of C*kh*kw and C_out goes first (else it can be many times slower).
@@ -312,6 +322,19 @@ class BatchLastCopy(Function):
     @staticmethod
     def backward(ctx, g):
         return g
+
+
+def _batch_last_copy(x):
+    """x (N, C, H, W) copied into batch-last memory: a C-contiguous (C, H, W, N)
+    array, by blocks of channels on several threads (a copy is a copy: same bits)."""
+    source = _batch_last(x)
+    copy = _xp(x).empty(source.shape, dtype=x.dtype)
+
+    def copy_channels(start, stop):
+        copy[start:stop] = source[start:stop]
+
+    _threads.split(copy_channels, source.shape[0], copy)
+    return copy
 
 
 def _batch_last_memory(t):
