@@ -185,8 +185,15 @@ def test_threaded_binary_ops_lay_out_their_result_as_numpy_does(threads, first, 
 @pytest.mark.parametrize("shape", [HEAVY_ABOVE, BELOW, FLAT_HEAVY_ABOVE, (41, 3, 29, 31),
                                    (129, 1, 23, 29)])
 @pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("blocks", [True, False])
 def test_threaded_batch_norm_forward_and_backward_are_bit_identical(
-        threads, affine, shape, layout, dtype, count):
+        threads, monkeypatch, blocks, affine, shape, layout, dtype, count):
+    """blocks: these small shapes go through the channel blocks (as inputs of
+    norm.BLOCKS_FROM numbers or more do), else through whole-array passes."""
+    from minigan.functional import norm
+    if blocks:
+        monkeypatch.setattr(norm, "BLOCKS_FROM", 0)
+    assert blocks or np.prod(shape) < norm.BLOCKS_FROM
     channels = shape[1]
     rng = np.random.default_rng(5)
     weight0 = rng.uniform(0.5, 1.5, channels).astype(dtype)
@@ -206,7 +213,7 @@ def test_threaded_batch_norm_forward_and_backward_are_bit_identical(
     one, many, cut = run_twice(threads, count, run)
     assert_same_bits(one, many)
     if layout != "strided":
-        assert (cut > 0) == cut_expected(shape, _threads.HEAVY_MIN_ELEMENTS)
+        assert (cut > 0) == (blocks and cut_expected(shape, _threads.HEAVY_MIN_ELEMENTS))
 
 
 @pytest.mark.parametrize("channels", [1, 2, 7, 8, 9, 17, 64])
@@ -229,9 +236,11 @@ def test_batch_norm_blocks_cover_every_channel_once_on_any_thread_count(threads,
 def test_threaded_batch_norm_and_leaky_relu_pass_gradgradcheck(threads, monkeypatch):
     """With no size threshold every pass is cut (3 threads), even on these small
     float64 inputs, and the gradients and second derivatives are still right."""
+    from minigan.functional import norm
     monkeypatch.setattr(_threads, "MIN_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "HEAVY_MIN_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "MIN_BLOCK_ELEMENTS", 1)
+    monkeypatch.setattr(norm, "BLOCKS_FROM", 0)
     threads(3)
     rng = np.random.default_rng(6)
     x = mg.tensor(rng.standard_normal((4, 5, 3, 2)), requires_grad=True)
@@ -296,7 +305,9 @@ def test_a_dcgan_training_step_gives_the_same_bits_on_one_and_three_threads(
     """Every pass cut (no size thresholds), D's and G's weights after two steps: the
     threaded passes must also hand on the one-piece pass's memory layouts, or later
     sums would add in another order."""
+    from minigan.functional import norm
     from minigan.gan.dcgan import DCGAN
+    monkeypatch.setattr(norm, "BLOCKS_FROM", 0)
     monkeypatch.setattr(_threads, "HEAVY_MIN_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "MIN_ELEMENTS", 0)
     monkeypatch.setattr(_threads, "MIN_BLOCK_ELEMENTS", 1)
