@@ -36,11 +36,17 @@ import threading
 
 from .backend import backend_of
 
-# Smaller passes stay in one piece, as a hand-off to a thread costs some 10-30 us:
-MIN_ELEMENTS = 1 << 18  # a pass of one or a few ufuncs (a copy, a + b, relu, leaky_relu):
-#                         1 MiB of float32, some 40 us for one ufunc on one core
-HEAVY_MIN_ELEMENTS = 1 << 16  # a pass of many (batch norm's statistics and scaling,
-#                               Adam's dozen): 64K numbers already take 100 us or more
+# Smaller passes stay in one piece. A hand-off to a sleeping worker costs 15-110 us
+# (a scratch loop: 16 us back to back, 35-45 us after 0.5-2 ms idle, 110 us after
+# 10 ms), and two threads running short numpy calls contend for the GIL between them,
+# so a pass is cut only when each piece has milliseconds of work. Measured on the
+# 2-core AMD EPYC, each variant alternating call by call: leaky_relu forward at
+# (128, 128, 7, 7) (0.8M numbers) 0.45 ms on one thread against 0.68 on two, while
+# at (128, 64, 14, 14) (1.6M) two threads win (relu forward 1.17 -> 0.72 ms); G's
+# Adam step, its largest parameter 627K numbers, 2.16 ms whole against 2.82 cut.
+MIN_ELEMENTS = 1 << 20  # a pass of one or a few ufuncs (a copy, a + b, relu, leaky_relu)
+HEAVY_MIN_ELEMENTS = 1 << 20  # a pass of many (batch norm's statistics and scaling,
+#                               Adam's dozen); batch norm has its own BLOCKS_FROM too
 BLOCKS = 8  # a reducing pass's rows come in this many blocks (see block_rows) ...
 MIN_BLOCK_ELEMENTS = 1 << 15  # ... of at least this many numbers, for per-call cost
 

@@ -11,8 +11,8 @@ import minigan as mg
 import minigan.functional as F
 from minigan import _threads, optim
 
-ABOVE = (67, 7, 13, 43)  # 262297 numbers: just above MIN_ELEMENTS (262144)
-HEAVY_ABOVE = (67, 7, 13, 11)  # 67067: above HEAVY_MIN_ELEMENTS (65536; batch norm, Adam)
+ABOVE = (67, 7, 13, 43)  # 262297: just above the fixture's MIN_ELEMENTS (262144)
+HEAVY_ABOVE = (67, 7, 13, 11)  # 67067: above the fixture's HEAVY_MIN_ELEMENTS (65536)
 BELOW = (5, 7, 9, 11)  # 3465: one piece
 FLAT_ABOVE = (129, 2033)  # 262257, an (N, C) input, as batch norm 1d and linear layers have
 FLAT_HEAVY_ABOVE = (129, 601)  # 77529
@@ -28,6 +28,11 @@ def threads(monkeypatch):
     before = _threads.get_num_threads()
     calls = {"split": 0}
     get_pool = _threads._get_pool
+    # The shapes below are sized against these thresholds (smaller than the library's,
+    # to keep the tests fast); what is tested, that a pass cut into pieces gives the
+    # bits of one piece, does not depend on where the line is drawn.
+    monkeypatch.setattr(_threads, "MIN_ELEMENTS", 1 << 18)
+    monkeypatch.setattr(_threads, "HEAVY_MIN_ELEMENTS", 1 << 16)
 
     def counting(workers):
         calls["split"] += 1
