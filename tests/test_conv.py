@@ -346,6 +346,21 @@ def test_mixed_dtypes_are_refused(backend):
         F.conv_transpose2d(x, mg.zeros(1, 1, 3, 3), mg.zeros(1, dtype=mg.float64))
 
 
+def test_conv_transpose2d_keeps_a_batch_first_input_once_in_batch_last_order(backend):
+    """conv_transpose2d's product reads x in batch-last order; an x in (N, C, H, W)
+    memory (G's reshaped linear output) is copied so once, and the copy is kept for the
+    weight gradient's product instead of transposing x again (only if w needs it)."""
+    w = mg.randn(2, 3, 4, 4, requires_grad=True)
+    x_memory = mg.randn(2, 5, 5, 3, requires_grad=True)  # batch-last already
+    assert arrays_kept(F.conv_transpose2d(x_memory.permute(3, 0, 1, 2), w, stride=2)._ctx) == {}
+    x = mg.randn(3, 2, 5, 5, requires_grad=True)
+    y = F.conv_transpose2d(x, w, stride=2, padding=1)
+    assert arrays_kept(y._ctx) == {"x_batch_last": (2, 5, 5, 3)}
+    np.testing.assert_array_equal(mg.to_numpy(y._ctx.x_batch_last), x.numpy().transpose(1, 2, 3, 0))
+    assert arrays_kept(F.conv_transpose2d(x, w.detach(), stride=2)._ctx) == {}
+    # (the gradient itself: the gradchecks above, whose inputs are all (N, C, H, W) memory)
+
+
 def test_conv2d_keeps_no_windows_for_backward_and_a_retained_second_backward_agrees(
         backend):
     """Conv2d keeps its inputs for backward, as PyTorch does, and no windows

@@ -247,7 +247,12 @@ class ConvTranspose2d(Function):
         n, _, h, wd = x.shape
         size = conv_transpose_output_size((h, wd), (kh, kw), stride, padding,
                                           output_padding, dilation)
-        x_matrix = _batch_last(x).reshape(c_in, h * wd * n)  # a copy unless batch-last
+        source = _batch_last(x)
+        if not source.flags.c_contiguous:  # x in (N, C, H, W) memory: G's reshaped linear
+            source = _batch_last_copy(x)   # output; one copy, kept for the weight gradient
+            if ctx.needs_input_grad[1]:
+                ctx.x_batch_last = source
+        x_matrix = source.reshape(c_in, h * wd * n)
         w_matrix = w.reshape(c_in, c_out * kh * kw).T
         cols = _xp(w).matmul(w_matrix, x_matrix)  # (C_out*kh*kw, H*W*N)
         y = _col2im(cols.reshape(c_out, kh, kw, h, wd, n), size, (kh, kw),
@@ -265,6 +270,7 @@ class ConvTranspose2d(Function):
         gx = _crop(Conv2d.apply(g, w, cols=cols, **ctx.geometry), x.shape) \
             if ctx.needs_input_grad[0] else None
         gw = Conv2dWeightGrad.apply(g, x, kernel_size=kernel_size, cols=cols,
+                                    gy_batch_last=getattr(ctx, "x_batch_last", None),
                                     **ctx.geometry) if ctx.needs_input_grad[1] else None
         return gx, gw
 
@@ -278,20 +284,23 @@ class Conv2dWeightGrad(Function):
     It is linear in x and in gy, so with g = dL/d(gw):
     dL/dx  = conv_transpose2d(gy, g)  (output_padding chosen to give x's shape)
     dL/dgy = conv2d(x, g)
-    cols: im2col(x), when the caller has it already; x_batch_last: x's numbers in
-    batch-last memory, when the caller has them (Conv2d's forward copied them).
+    cols: im2col(x), when the caller has it already; x_batch_last, gy_batch_last: x's
+    or gy's numbers in batch-last memory, when the caller has them (Conv2d's and
+    ConvTranspose2d's forwards copied their inputs so).
     """
 
     @staticmethod
     def forward(ctx, x, gy, kernel_size, stride, padding, dilation, cols=None,
-                x_batch_last=None):
+                x_batch_last=None, gy_batch_last=None):
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
         c = x.shape[1]
         n, c_out, ho, wo = gy.shape
         if cols is None:
             source = _batch_last(x) if x_batch_last is None else x_batch_last
             cols = _im2col(source, kernel_size, (ho, wo), stride, padding, dilation)
-        gy_matrix = _batch_last(gy).reshape(c_out, ho * wo * n)  # a copy unless batch-last
+        if gy_batch_last is None:
+            gy_batch_last = _batch_last(gy)
+        gy_matrix = gy_batch_last.reshape(c_out, ho * wo * n)  # a copy unless batch-last
         # A GEMM with a long inner dimension: OpenBLAS's threads share its output's rows,
         # so the longer of C*kh*kw and C_out goes first (else it can be many times slower).
         if cols.shape[0] > c_out:
