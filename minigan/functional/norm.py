@@ -96,10 +96,10 @@ class BatchNorm(Function):
     forward to backward (116 MiB of the 64x64 DCGAN's step at batch 128).
     Forward also moves running_mean / running_var (backend arrays or None) in place.
 
-    The trick (numpy backend): every channel is independent of the others, so
-    forward, and backward when no graph is recorded, run by blocks of channels
-    (see _channel_passes; minigan/_threads.py shares the blocks out between
-    threads). Batch-last input (a convolution's output) goes through all the
+    The trick (numpy backend, inputs of BLOCKS_FROM numbers or more): every channel
+    is independent of the others, so forward, and backward when no graph is
+    recorded, run by blocks of channels (see _channel_passes; minigan/_threads.py
+    shares the blocks out between threads). Batch-last input (a convolution's output) goes through all the
     passes block by block, each block read from memory once; as each block is
     reduced by the same calls whatever the thread count, the results are the same
     bits on one thread as on many.
