@@ -337,9 +337,25 @@ class MaskedGrad(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not is_grad_enabled() and _on_numpy(g.data):
+            return constant(_times_slope(g.data, ctx.slope))  # the trick, below
         # BEGIN TASK 1.1
         return g * constant(ctx.slope)
         # END TASK 1.1
+
+
+def _times_slope(g, slope):
+    """g * slope on NumPy arrays, as MaskedGrad's backward (no graph recorded): the
+    same numbers, but a bool mask is read as it is, where g * constant(mask) first
+    casts it to a float array of g's size (a pass and an array more: ReLU's backward
+    in G, (128, 64, 14, 14) and (128, 6272), twice a step). A large one runs in blocks
+    of rows on several threads, laid out as NumPy's ufunc would."""
+    xp = _xp(g)
+    if g.shape != slope.shape or not _split(g):
+        return xp.multiply(g, slope, dtype=g.dtype)
+    out = _like_result(g.dtype, g, slope)
+    _threads.split_along(lambda i: xp.multiply(g[i], slope[i], out=out[i], dtype=g.dtype), out)
+    return out
 
 
 class ReLU(MaskedGrad):
