@@ -4,12 +4,15 @@ entry back onto its pixel. The fast versions never build the padded image and
 col2im copies a phase's covering offset instead of adding it onto zeros, so the
 geometries include every way that can go wrong: windows wholly in the padding,
 strides longer than the kernel (pixels no window reaches, which must be 0), a
-phase no single offset covers, dilation, and one-pixel images."""
+phase no single offset covers, dilation, and one-pixel images. On a GPU (and the
+strict backend, its stand-in) im2col pads x once and copies every window through one
+strided view instead; both ways give the same numbers."""
 import itertools
 
 import numpy as np
 import pytest
 
+import minigan as mg
 from minigan.functional.conv import _col2im, _im2col, conv_output_size
 
 GEOMETRIES = [  # (C, H, W, N), kernel, stride, padding, dilation
@@ -54,6 +57,18 @@ def test_im2col_copies_every_window_and_zeros_the_padding(geometry, layout):
         if inside(pixel, geometry):
             expected[ch, i, j, h, w] = x[ch, pixel[0], pixel[1]]
     np.testing.assert_array_equal(cols, expected)
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_im2col_on_the_strict_backend_pads_once_and_gives_the_same_numbers(geometry):
+    shape, kernel, stride, padding, dilation = geometry
+    x = np.random.default_rng(2).standard_normal(shape)
+    grid = conv_output_size(shape[1:3], kernel, stride, padding, dilation)
+    expected = _im2col(x, kernel, grid, stride, padding, dilation)  # numpy: per offset
+    with mg.use_backend("strict"):
+        got = _im2col(mg.tensor(x).data, kernel, grid, stride, padding, dilation)
+    assert type(got).__name__ == "StrictArray"
+    np.testing.assert_array_equal(mg.to_numpy(got), expected)
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES)

@@ -39,6 +39,7 @@ import numbers
 
 from .. import _threads
 from ..autograd import Function
+from ..backend import backend_of
 from ..backend import get_array_module as _xp
 from . import _twins
 from .bias import add_bias
@@ -85,12 +86,17 @@ def _im2col(x, kernel_size, grid_size, stride, padding, dilation):
     where x_pad is x with `padding` zeros around H and W, and (Ho, Wo) = grid_size
     is the number of window positions along H and W.
 
-    The padded image is never built: for each kernel offset (i, j), the window
-    positions that land on real pixels get one strided copy of x, and the few that
-    land on the padding (a border of rows and columns of that offset's grid) are
-    set to zero. So x is read once per offset and cols written once, with no
-    padded copy of x in between.
+    On NumPy the padded image is never built: for each kernel offset (i, j), the
+    window positions that land on real pixels get one strided copy of x, and the few
+    that land on the padding (a border of rows and columns of that offset's grid)
+    are set to zero. So x is read once per offset and cols written once, with no
+    padded copy of x in between. On a GPU (and the strict backend, its stand-in)
+    that would be one kernel launch per offset and border, some 40 for a 4x4
+    kernel, so there x is padded once and every window copied by one strided view
+    (_im2col_padded): three kernels.
     """
+    if backend_of(x).name != "numpy":
+        return _im2col_padded(x, kernel_size, grid_size, stride, padding, dilation)
     xp = _xp(x)
     (kh, kw), (ho, wo), (sh, sw) = kernel_size, grid_size, stride
     c, h, w, n = x.shape
@@ -120,6 +126,23 @@ def _im2col(x, kernel_size, grid_size, stride, padding, dilation):
 
     _threads.split(copy_channels, c, cols)
     return cols.reshape(c * kh * kw, ho * wo * n)
+
+
+def _im2col_padded(x, kernel_size, grid_size, stride, padding, dilation):
+    """_im2col's numbers in three array operations: x copied into a zero-padded image,
+    then every window at once through one strided view of it (no copy until the
+    last): windows[c, i, j, h, w, n] = x_pad[c, s*h + d*i, s*w + d*j, n]."""
+    xp = _xp(x)
+    (kh, kw), (ho, wo), (sh, sw), (ph, pw), (dh, dw) = (
+        kernel_size, grid_size, stride, padding, dilation)
+    c, h, w, n = x.shape
+    padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+    padded[:, ph:ph + h, pw:pw + w, :] = x
+    step_c, step_h, step_w, step_n = padded.strides
+    windows = xp.lib.stride_tricks.as_strided(
+        padded, shape=(c, kh, kw, ho, wo, n),
+        strides=(step_c, dh * step_h, dw * step_w, sh * step_h, sw * step_w, step_n))
+    return xp.ascontiguousarray(windows).reshape(c * kh * kw, ho * wo * n)
 
 
 def _col2im(cols, image_size, kernel_size, stride, padding, dilation):
