@@ -356,7 +356,8 @@ def test_conv_transpose2d_keeps_a_batch_first_input_once_in_batch_last_order(bac
     x = mg.randn(3, 2, 5, 5, requires_grad=True)
     y = F.conv_transpose2d(x, w, stride=2, padding=1)
     assert arrays_kept(y._ctx) == {"x_batch_last": (2, 5, 5, 3)}
-    np.testing.assert_array_equal(mg.to_numpy(y._ctx.x_batch_last), x.numpy().transpose(1, 2, 3, 0))
+    np.testing.assert_array_equal(mg.to_numpy(y._ctx.x_batch_last),
+                                  x.numpy().transpose(1, 2, 3, 0))
     assert arrays_kept(F.conv_transpose2d(x, w.detach(), stride=2)._ctx) == {}
     # (the gradient itself: the gradchecks above, whose inputs are all (N, C, H, W) memory)
 

@@ -230,13 +230,9 @@ class Conv2d(Function):
         c_out, c, kh, kw = w.shape
         n, _, h, wd = x.shape
         ho, wo = conv_output_size((h, wd), (kh, kw), stride, padding, dilation)
-        if cols is None:
-            source = _batch_last(x)
-            if not source.flags.c_contiguous and ctx.needs_input_grad[1]:
-                # x in (N, C, H, W) memory (a batch of images, a cat of label planes):
-                # copied into batch-last order once, windowed here and again by backward
-                source = ctx.x_batch_last = _batch_last_copy(x)
-            cols = _im2col(source, (kh, kw), (ho, wo), stride, padding, dilation)
+        if cols is None:  # a batch of images is copied into batch-last order once
+            cols = _im2col(_batch_last_input(ctx, x), (kh, kw), (ho, wo), stride, padding,
+                           dilation)
         y = _xp(w).matmul(w.reshape(c_out, c * kh * kw), cols)  # (C_out, Ho*Wo*N)
         return _batch_first(y.reshape(c_out, ho, wo, n))  # cols is not kept (docstring)
 
@@ -270,12 +266,8 @@ class ConvTranspose2d(Function):
         n, _, h, wd = x.shape
         size = conv_transpose_output_size((h, wd), (kh, kw), stride, padding,
                                           output_padding, dilation)
-        source = _batch_last(x)
-        if not source.flags.c_contiguous:  # x in (N, C, H, W) memory: G's reshaped linear
-            source = _batch_last_copy(x)   # output; one copy, kept for the weight gradient
-            if ctx.needs_input_grad[1]:
-                ctx.x_batch_last = source
-        x_matrix = source.reshape(c_in, h * wd * n)
+        # G's reshaped linear output, in (N, C, H, W) memory, is copied here once
+        x_matrix = _batch_last_input(ctx, x).reshape(c_in, h * wd * n)
         w_matrix = w.reshape(c_in, c_out * kh * kw).T
         cols = _xp(w).matmul(w_matrix, x_matrix)  # (C_out*kh*kw, H*W*N)
         y = _col2im(cols.reshape(c_out, kh, kw, h, wd, n), size, (kh, kw),
@@ -356,16 +348,24 @@ class BatchLastCopy(Function):
         return g
 
 
-def _batch_last_copy(x):
-    """x (N, C, H, W) copied into batch-last memory: a C-contiguous (C, H, W, N)
-    array, by blocks of channels on several threads (a copy is a copy: same bits)."""
+def _batch_last_input(ctx, x):
+    """x (N, C, H, W) as a C-contiguous (C, H, W, N) array, for a convolution's forward.
+
+    x itself when its memory is batch-last already (a convolution's output); else a
+    copy into that order, by blocks of channels on several threads (a copy is a copy:
+    same bits), kept as ctx.x_batch_last when the op's weight gradient will read x
+    again, so that backward does not transpose it a second time."""
     source = _batch_last(x)
+    if source.flags.c_contiguous:
+        return source
     copy = _xp(x).empty(source.shape, dtype=x.dtype)
 
     def copy_channels(start, stop):
         copy[start:stop] = source[start:stop]
 
     _threads.split(copy_channels, source.shape[0], copy)
+    if ctx.needs_input_grad[1]:
+        ctx.x_batch_last = copy
     return copy
 
 
