@@ -66,7 +66,9 @@ class Function:
             Tensors), ctx.output (the output Tensor) and differentiable ops only.
 
     `ctx.needs_input_grad[i]` says whether input i's gradient is wanted, so a
-    backward can skip work (a convolution over the images needs no image gradient).
+    backward can skip work (a convolution over the images needs no image gradient);
+    `ctx.retain_graph` whether what the op saved must outlive this backward (if not,
+    a backward may drop a big saved array as soon as it has used it).
     Call it as `MyFunction.apply(*tensors, **params)`.
     """
 
@@ -254,6 +256,7 @@ def _run_backward(roots, root_grads, wanted, retain_graph, create_graph):
             ctx = t._ctx
             ctx.needs_input_grad = tuple(
                 x.requires_grad and needed.get(id(x), False) for x in ctx.inputs)
+            ctx.retain_graph = retain_graph  # else a backward may free what it has used
             input_grads = type(ctx).backward(ctx, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)

@@ -362,22 +362,50 @@ def test_conv_transpose2d_keeps_a_batch_first_input_once_in_batch_last_order(bac
     # (the gradient itself: the gradchecks above, whose inputs are all (N, C, H, W) memory)
 
 
-def test_conv2d_keeps_no_windows_for_backward_and_a_retained_second_backward_agrees(
-        backend):
-    """Conv2d keeps its inputs for backward, as PyTorch does, and no windows
-    (im2col(x) would be 2.25x x here), so backward windows x again; a second backward
-    through a retained graph gives the same numbers. The one array it may keep: an
-    input in (N, C, H, W) memory (a batch of images) is copied into batch-last order
-    once, for both the forward's windows and backward's, and that copy is kept."""
-    x_memory = mg.randn(2, 6, 6, 3, requires_grad=True)  # batch-last, as a conv's output
-    w = mg.randn(4, 2, 3, 3, requires_grad=True)
-    assert arrays_kept(F.conv2d(x_memory.permute(3, 0, 1, 2), w, stride=2, padding=1)._ctx) == {}
+def _im2col_loops(x, kernel_size, stride, padding):
+    """cols[(c, i, j), (h, w, n)] = x_pad[n, c, s*h + i, s*w + j], by loops (x: NCHW)."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    cols = np.zeros((c, kh, kw, ho, wo, n), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            for a in range(ho):
+                for b in range(wo):
+                    cols[:, i, j, a, b, :] = x_pad[:, :, sh * a + i, sw * b + j].T
+    return cols.reshape(c * kh * kw, ho * wo * n)
+
+
+def test_conv2d_keeps_its_windows_for_the_weight_gradient_and_frees_them_first(
+        backend, monkeypatch):
+    """Conv2d keeps its inputs for backward, as PyTorch does, and, when w's gradient is
+    wanted, the windows its forward product read (im2col(x), 2.25x x here), so that
+    dL/dw does not copy them again; nothing else, even for an input in (N, C, H, W)
+    memory (its batch-last copy is only read by the windows). Backward frees the
+    windows once dL/dw has used them, before dL/dx's product runs, unless the graph is
+    retained; a second backward through a retained graph gives the same numbers."""
+    import minigan.functional.conv as conv
     x = mg.randn(3, 2, 6, 6, requires_grad=True)
+    w = mg.randn(4, 2, 3, 3, requires_grad=True)
     y = F.conv2d(x, w, stride=2, padding=1)
     ctx = y._ctx
-    assert arrays_kept(ctx) == {"x_batch_last": (2, 6, 6, 3)}
-    np.testing.assert_array_equal(mg.to_numpy(ctx.x_batch_last), x.numpy().transpose(1, 2, 3, 0))
+    assert arrays_kept(ctx) == {"cols": (2 * 3 * 3, 3 * 3 * 3)}
+    np.testing.assert_array_equal(mg.to_numpy(ctx.cols),
+                                  _im2col_loops(x.numpy(), (3, 3), (2, 2), (1, 1)))
+    x_memory = mg.randn(2, 6, 6, 3, requires_grad=True)  # batch-last, as a conv's output
+    assert arrays_kept(F.conv2d(x_memory.permute(3, 0, 1, 2), w, stride=2)._ctx) == {
+        "cols": (2 * 3 * 3, 2 * 2 * 3)}
     assert not arrays_kept(F.conv2d(x, w.detach(), stride=2)._ctx)  # no weight gradient
+
+    kept_at_input_grad = []  # what ctx holds when dL/dx's product starts
+    transpose_fitting = conv._transpose_fitting
+
+    def watched(*args, **kwargs):
+        kept_at_input_grad.append(sorted(arrays_kept(ctx)))
+        return transpose_fitting(*args, **kwargs)
+
+    monkeypatch.setattr(conv, "_transpose_fitting", watched)
     # retain_graph where backward has it (else every graph is retained)
     retain = ({"retain_graph": True}
               if "retain_graph" in inspect.signature(mg.Tensor.backward).parameters else {})
@@ -387,3 +415,23 @@ def test_conv2d_keeps_no_windows_for_backward_and_a_retained_second_backward_agr
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), first[0])
     np.testing.assert_array_equal(w.grad.numpy(), first[1])
+    assert kept_at_input_grad == ([["cols"], []] if retain else [["cols"], ["cols"]])
+
+
+def test_conv2d_windows_over_the_per_sample_limit_are_made_again_with_the_same_gradients(
+        backend, monkeypatch):
+    """Windows larger than KEEP_WINDOWS_PER_SAMPLE bytes per sample are not kept;
+    backward copies them again from x, and the gradients are the same bits."""
+    import minigan.functional.conv as conv
+    x = mg.randn(3, 2, 7, 6, requires_grad=True)
+    w = mg.randn(4, 2, 3, 3, requires_grad=True)
+    grads = []
+    for limit in (conv.KEEP_WINDOWS_PER_SAMPLE, 18 * 12 * 4 - 1):
+        monkeypatch.setattr(conv, "KEEP_WINDOWS_PER_SAMPLE", limit)
+        y = F.conv2d(x, w, stride=2, padding=1)  # windows: 18 x 4*3 per sample, float32
+        assert sorted(arrays_kept(y._ctx)) == (["cols"] if grads == [] else [])
+        (y * y).sum().backward()
+        grads.append((x.grad.numpy().copy(), w.grad.numpy().copy()))
+        x.grad = w.grad = None
+    for kept, made_again in zip(*grads):
+        np.testing.assert_array_equal(kept, made_again)

@@ -206,6 +206,15 @@ def _col2im(cols, image_size, kernel_size, stride, padding, dilation):
     return image
 
 
+# Conv2d keeps the windows its forward read for the weight gradient when they take at
+# most this many bytes per sample of the batch (a property of the layer, the same at any
+# batch size). Measured (README, Performance, round 4): the MNIST GANs' layers (196 KiB
+# and less per sample) save 5-6% of a step that way; the 64x64 DCGAN's D layers after
+# the first (256 KiB to 1 MiB per sample) saved nothing measurable of its GEMM-bound
+# step and would lift its peak by ~150 MiB (two D forwards' windows live at once).
+KEEP_WINDOWS_PER_SAMPLE = 200 << 10
+
+
 # --- the three Functions -------------------------------------------------------------
 
 class Conv2d(Function):
@@ -217,11 +226,15 @@ class Conv2d(Function):
     dL/dw = Conv2dWeightGrad(x, g)
     cols: im2col(x), when the caller has it already (it is the costly copy).
 
-    What it keeps for backward: x (the graph holds it anyway), not im2col(x). The
-    windows are kh*kw/s**2 times x (4x for the GANs' 4x4 stride-2 layers), the
-    biggest array a step would keep; backward windows x again, as PyTorch keeps a
-    convolution's input. The trade, measured (README, Performance): one more copy per
-    layer per backward, 5-10% of a DCGAN or CGAN step, for 14-24% less peak memory.
+    What it keeps for backward: x (the graph holds it anyway) and, when w's gradient
+    is wanted and they take at most KEEP_WINDOWS_PER_SAMPLE bytes per sample, the
+    windows im2col(x) that the forward product read, so that dL/dw reads them again
+    instead of copying every window a second time (larger ones are made again). They are the
+    biggest array a step keeps (kh*kw/s**2 times x, 4x for the GANs' 4x4 stride-2
+    layers), so backward frees them as soon as dL/dw has used them, before dL/dx's
+    product makes its own temporary of the same size (unless the graph is retained).
+    The trade, measured (README, Performance): 5-6% of a DCGAN or CGAN step for a
+    peak about 20-30% higher, still below PyTorch's.
     """
 
     @staticmethod
@@ -231,21 +244,24 @@ class Conv2d(Function):
         n, _, h, wd = x.shape
         ho, wo = conv_output_size((h, wd), (kh, kw), stride, padding, dilation)
         if cols is None:  # a batch of images is copied into batch-last order once
-            cols = _im2col(_batch_last_input(ctx, x), (kh, kw), (ho, wo), stride, padding,
-                           dilation)
+            cols = _im2col(_batch_last_input(ctx, x, keep=False), (kh, kw), (ho, wo),
+                           stride, padding, dilation)
+            if ctx.needs_input_grad[1] and cols.nbytes <= KEEP_WINDOWS_PER_SAMPLE * n:
+                ctx.cols = cols  # for dL/dw (docstring)
         y = _xp(w).matmul(w.reshape(c_out, c * kh * kw), cols)  # (C_out, Ho*Wo*N)
-        return _batch_first(y.reshape(c_out, ho, wo, n))  # cols is not kept (docstring)
+        return _batch_first(y.reshape(c_out, ho, wo, n))
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.inputs
         g = _batch_last_memory(g)  # one copy here, not one in each product below
+        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:],
+                                    cols=getattr(ctx, "cols", None), **ctx.geometry) \
+            if ctx.needs_input_grad[1] else None
+        if not getattr(ctx, "retain_graph", True):  # the windows go before dL/dx's
+            ctx.__dict__.pop("cols", None)          # product makes its own
         gx = _transpose_fitting(g, w, x.shape, **ctx.geometry) \
             if ctx.needs_input_grad[0] else None
-        gw = Conv2dWeightGrad.apply(x, g, kernel_size=w.shape[2:],
-                                    x_batch_last=getattr(ctx, "x_batch_last", None),
-                                    **ctx.geometry) \
-            if ctx.needs_input_grad[1] else None  # windows x again (forward kept no cols)
         return gx, gw
 
 
@@ -267,7 +283,8 @@ class ConvTranspose2d(Function):
         size = conv_transpose_output_size((h, wd), (kh, kw), stride, padding,
                                           output_padding, dilation)
         # G's reshaped linear output, in (N, C, H, W) memory, is copied here once
-        x_matrix = _batch_last_input(ctx, x).reshape(c_in, h * wd * n)
+        x_matrix = _batch_last_input(ctx, x, keep=ctx.needs_input_grad[1]).reshape(
+            c_in, h * wd * n)
         w_matrix = w.reshape(c_in, c_out * kh * kw).T
         cols = _xp(w).matmul(w_matrix, x_matrix)  # (C_out*kh*kw, H*W*N)
         y = _col2im(cols.reshape(c_out, kh, kw, h, wd, n), size, (kh, kw),
@@ -299,20 +316,19 @@ class Conv2dWeightGrad(Function):
     It is linear in x and in gy, so with g = dL/d(gw):
     dL/dx  = conv_transpose2d(gy, g)  (output_padding chosen to give x's shape)
     dL/dgy = conv2d(x, g)
-    cols: im2col(x), when the caller has it already; x_batch_last, gy_batch_last: x's
-    or gy's numbers in batch-last memory, when the caller has them (Conv2d's and
-    ConvTranspose2d's forwards copied their inputs so).
+    cols: im2col(x), when the caller has it already; gy_batch_last: gy's numbers in
+    batch-last memory, when the caller has them (ConvTranspose2d's forward copied its
+    input, this product's gy, so).
     """
 
     @staticmethod
     def forward(ctx, x, gy, kernel_size, stride, padding, dilation, cols=None,
-                x_batch_last=None, gy_batch_last=None):
+                gy_batch_last=None):
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation)
         c = x.shape[1]
         n, c_out, ho, wo = gy.shape
         if cols is None:
-            source = _batch_last(x) if x_batch_last is None else x_batch_last
-            cols = _im2col(source, kernel_size, (ho, wo), stride, padding, dilation)
+            cols = _im2col(_batch_last(x), kernel_size, (ho, wo), stride, padding, dilation)
         if gy_batch_last is None:
             gy_batch_last = _batch_last(gy)
         gy_matrix = gy_batch_last.reshape(c_out, ho * wo * n)  # a copy unless batch-last
@@ -348,13 +364,13 @@ class BatchLastCopy(Function):
         return g
 
 
-def _batch_last_input(ctx, x):
+def _batch_last_input(ctx, x, keep):
     """x (N, C, H, W) as a C-contiguous (C, H, W, N) array, for a convolution's forward.
 
     x itself when its memory is batch-last already (a convolution's output); else a
     copy into that order, by blocks of channels on several threads (a copy is a copy:
-    same bits), kept as ctx.x_batch_last when the op's weight gradient will read x
-    again, so that backward does not transpose it a second time."""
+    same bits), kept as ctx.x_batch_last when `keep` (the op's weight gradient will
+    read x again), so that backward does not transpose it a second time."""
     source = _batch_last(x)
     if source.flags.c_contiguous:
         return source
@@ -364,7 +380,7 @@ def _batch_last_input(ctx, x):
         copy[start:stop] = source[start:stop]
 
     _threads.split(copy_channels, source.shape[0], copy)
-    if ctx.needs_input_grad[1]:
+    if keep:
         ctx.x_batch_last = copy
     return copy
 
