@@ -164,6 +164,37 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def cpu_has_avx512():
+    """Whether /proc/cpuinfo lists AVX-512 (avx512f) among the CPU's flags."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return "avx512f" in line.split(":", 1)[1].split()
+    except OSError:
+        pass
+    return False
+
+
+# OpenBLAS's x86 kernel sets that use AVX2 at most: on an AVX-512 CPU, a value of
+# OPENBLAS_CORETYPE among these leaves its wider units idle for NumPy's products.
+AVX2_CORES = ("Haswell", "Zen", "SandyBridge", "Nehalem", "Prescott", "Core2", "Atom")
+
+
+def kernel_warning(info):
+    """One line when NumPy's OpenBLAS runs AVX2 kernels on an AVX-512 CPU because
+    OPENBLAS_CORETYPE says so, else None. PyTorch (MKL, oneDNN) ignores that variable,
+    so the two libraries would not be compared on the same hardware: on the 2-core AMD
+    EPYC (Zen 5) of 2026-12-04 NumPy's float32 products ran at 169 against 304 GFLOP/s
+    with OpenBLAS's own choice (README, Performance, round 5)."""
+    core, forced = info.get("numpy_blas_core"), info.get("openblas_coretype_env")
+    if forced and core in AVX2_CORES and info.get("cpu_avx512"):
+        return (f"warning: this CPU has AVX-512, but OPENBLAS_CORETYPE={forced} keeps "
+                f"NumPy's products on {core} (AVX2) kernels, PyTorch's not; run with "
+                "`env -u OPENBLAS_CORETYPE` to compare the two on the same hardware")
+    return None
+
+
 def _numpy_blas():
     import numpy
     try:
@@ -178,6 +209,7 @@ def machine_info():
     import numpy
     info = {
         "cpu": cpu_model(),
+        "cpu_avx512": cpu_has_avx512(),
         "cores_available": available_cores(),
         "cores_total": os.cpu_count(),
         "python": platform.python_version(),
@@ -217,6 +249,9 @@ def format_machine(info):
         lines.append(f"torch {info['torch']} ({info['torch_threads']} threads)")
     if "gpu" in info:
         lines.append(f"gpu: {info['gpu']}" + (f", cupy {info['cupy']}" if "cupy" in info else ""))
+    warning = kernel_warning(info)
+    if warning:
+        lines.append(warning)
     return "\n".join(lines)
 
 

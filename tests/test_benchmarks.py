@@ -299,3 +299,23 @@ def test_clusters_scores_both_ways_of_clustering(monkeypatch, capsys):
     for row in rows:  # purities in (0, 1]: at least a third of 3 clusters' best digits
         assert all(0.1 < float(row[i]) <= 1.0 for i in (1, 3))
     assert clusters.purity(np.array([0, 0, 1, 1]), np.array([5, 5, 5, 7])) == 0.75
+
+
+@pytest.mark.parametrize("cpu_avx512, core, forced, warned", [
+    (True, "Haswell", "Haswell", True),     # AVX2 kernels forced on an AVX-512 CPU
+    (True, "SkylakeX", None, False),        # OpenBLAS's own choice
+    (True, "SkylakeX", "SkylakeX", False),  # forced, but to the AVX-512 kernels
+    (True, "Haswell", None, False),         # OpenBLAS chose it itself: not the user's doing
+    (False, "Haswell", "Haswell", False),   # an AVX2 CPU: nothing lost
+])
+def test_the_machine_line_warns_when_avx2_kernels_are_forced_on_an_avx512_cpu(
+        monkeypatch, cpu_avx512, core, forced, warned):
+    common = load("common", monkeypatch)
+    info = {"cpu": "some CPU", "cpu_avx512": cpu_avx512, "cores_available": 2,
+            "cores_total": 2, "python": "3.11", "numpy": "2.4", "numpy_blas": "openblas",
+            "numpy_blas_threads": 2, "numpy_blas_core": core,
+            "openblas_coretype_env": forced}
+    text = common.format_machine(info)
+    assert ("warning: this CPU has AVX-512" in text) == warned
+    if warned:
+        assert f"OPENBLAS_CORETYPE={forced}" in text.splitlines()[-1]
