@@ -153,27 +153,26 @@ def set_threads(threads=None):
 
 
 # --- the machine ----------------------------------------------------------------
-def cpu_model():
+def _cpuinfo(field):
+    """The first processor's `field` line of /proc/cpuinfo ("model name", "flags"), or
+    None (no such line, or not Linux)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
+                if line.startswith(field):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_model():
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def cpu_has_avx512():
     """Whether /proc/cpuinfo lists AVX-512 (avx512f) among the CPU's flags."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return "avx512f" in line.split(":", 1)[1].split()
-    except OSError:
-        pass
-    return False
+    return "avx512f" in (_cpuinfo("flags") or "").split()
 
 
 # OpenBLAS's x86 kernel sets that use AVX2 at most: on an AVX-512 CPU, a value of
